@@ -1,0 +1,213 @@
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ConfigError } from '../config/errors.js';
+import { loadConfig } from '../config/load.js';
+import type { Config } from '../config/schema.js';
+import type { Log } from '../log.js';
+import { QuotaActionError } from '../quota/errors.js';
+import type { HttpOptions } from '../selectel/http.js';
+import { UsageError } from '../wiring/credentials.js';
+import { stderrLog } from '../wiring/stderr-log.js';
+import { checkCommand } from './check.js';
+import { discoverCommand } from './discover.js';
+import { actionCommand, statusCommand } from './quota.js';
+import { signCommand } from './sign.js';
+import { validateCommand } from './validate.js';
+
+/** Streams, environment and seams of one CLI invocation. */
+export interface CliIo {
+  stdout: { write(text: string): unknown };
+  stderr: { write(text: string): unknown };
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  /** Wall clock; tests inject one. */
+  now?: () => number;
+  /** Extra options for the Selectel HTTP client, such as a test dispatcher. */
+  http?: HttpOptions;
+}
+
+/** What every command gets: parsed options, the config loader and output helpers. */
+export interface CommandContext {
+  io: CliIo;
+  positionals: string[];
+  options: Record<string, string | boolean | undefined>;
+  json: boolean;
+  log: Log;
+  configPath: string;
+  loadConfig(): Promise<Config>;
+  print(text: string): void;
+  printJson(value: unknown): void;
+}
+
+export const USAGE = `usage: budget-guard COMMAND [options]
+
+commands:
+  check    [--now ISO] [--dry-run]             evaluate every project, notify, request cuts
+  cut      PROJECT [--mode freeze|zero] [--dry-run] [--reason TEXT]
+                                               save the project's quotas, then cut them
+  restore  PROJECT [--dry-run]                 put back the quotas saved by the last cut
+  status   [PROJECT]                           snapshot, current quotas and audit trail
+  validate                                     check the config file and exit
+  discover                                     list the account, projects, metrics and
+                                               each metric's granularities
+  sign     --body JSON|@FILE [--url URL]       sign a webhook request (WEBHOOK_SECRET)
+
+options for every command:
+  --config FILE   config file (default: $BUDGET_GUARD_CONFIG, then ./budgets.yml)
+  --json          print one JSON document instead of a table
+  -h, --help      print this help
+
+PROJECT is a project id (32 hex digits) or an exact project name.
+exit status: 0 finished, 1 finished with failures, 2 bad usage or invalid config.`;
+
+const COMMON_OPTIONS = {
+  config: { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+const COMMANDS = {
+  check: {
+    options: { now: { type: 'string' }, 'dry-run': { type: 'boolean' } },
+    run: checkCommand,
+  },
+  cut: {
+    options: {
+      mode: { type: 'string' },
+      'dry-run': { type: 'boolean' },
+      reason: { type: 'string' },
+      'request-id': { type: 'string' },
+    },
+    run: actionCommand('cut'),
+  },
+  restore: {
+    options: {
+      'dry-run': { type: 'boolean' },
+      reason: { type: 'string' },
+      'request-id': { type: 'string' },
+    },
+    run: actionCommand('restore'),
+  },
+  status: { options: {}, run: statusCommand },
+  validate: { options: {}, run: validateCommand },
+  discover: { options: {}, run: discoverCommand },
+  sign: {
+    options: {
+      body: { type: 'string' },
+      url: { type: 'string' },
+      time: { type: 'string' },
+    },
+    run: signCommand,
+  },
+} as const;
+type CommandName = keyof typeof COMMANDS;
+type ParseArgsOptionsConfig = NonNullable<
+  Parameters<typeof parseArgs>[0]
+>['options'];
+interface ParsedArgs {
+  values: Record<string, string | boolean | undefined>;
+  positionals: string[];
+}
+
+/** Runs the CLI and returns its exit status. */
+export async function main(argv: string[], io: CliIo): Promise<number> {
+  const [name, ...rest] = argv;
+  if (
+    name === undefined ||
+    name === '-h' ||
+    name === '--help' ||
+    name === 'help'
+  ) {
+    io.stdout.write(`${USAGE}\n`);
+    return name === undefined ? 2 : 0;
+  }
+  if (!(name in COMMANDS)) {
+    io.stderr.write(
+      `budget-guard: unknown command ${JSON.stringify(name)}; run budget-guard --help\n`,
+    );
+    return 2;
+  }
+  const command = COMMANDS[name as CommandName];
+  let parsed: ParsedArgs;
+  try {
+    const options: ParseArgsOptionsConfig = {
+      ...COMMON_OPTIONS,
+      ...command.options,
+    };
+    const result = parseArgs({
+      args: rest,
+      options,
+      allowPositionals: true,
+      strict: true,
+    });
+    // No option is declared `multiple`, so no value is an array.
+    parsed = {
+      values: result.values as ParsedArgs['values'],
+      positionals: result.positionals,
+    };
+  } catch (error) {
+    io.stderr.write(
+      `budget-guard ${name}: ${(error as Error).message}; run budget-guard --help\n`,
+    );
+    return 2;
+  }
+  if (parsed.values.help) {
+    io.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const context = buildContext(io, parsed);
+  try {
+    return await command.run(context);
+  } catch (error) {
+    return reportError(io, name, error);
+  }
+}
+
+function buildContext(io: CliIo, parsed: ParsedArgs): CommandContext {
+  const options = parsed.values;
+  const configPath = resolve(
+    io.cwd,
+    (options.config as string | undefined) ??
+      io.env.BUDGET_GUARD_CONFIG ??
+      'budgets.yml',
+  );
+
+  return {
+    io,
+    positionals: parsed.positionals,
+    options,
+    json: options.json === true,
+    log: stderrLog(io.env.LOG_LEVEL, (line) => io.stderr.write(line)),
+    configPath,
+    loadConfig: () => loadConfig(configPath),
+    print: (text) => io.stdout.write(`${text}\n`),
+    printJson: (value) =>
+      io.stdout.write(`${JSON.stringify(value, null, 2)}\n`),
+  };
+}
+
+function reportError(io: CliIo, command: string, error: unknown): number {
+  if (error instanceof ConfigError || error instanceof UsageError) {
+    io.stderr.write(`budget-guard ${command}: ${error.message}\n`);
+    return 2;
+  }
+  if (error instanceof QuotaActionError) {
+    io.stderr.write(`budget-guard ${command}: ${error.message}\n`);
+    return error.code === 'invalid_request' ? 2 : 1;
+  }
+  io.stderr.write(
+    `budget-guard ${command}: ${error instanceof Error ? error.message : String(error)}\n`,
+  );
+
+  return 1;
+}
+
+/** Entry point of the `budget-guard` binary. */
+export async function run(): Promise<void> {
+  process.exitCode = await main(process.argv.slice(2), {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env: process.env,
+    cwd: process.cwd(),
+  });
+}

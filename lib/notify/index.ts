@@ -1,0 +1,3 @@
+export * from './local.js';
+export * from './port.js';
+export * from './subject.js';

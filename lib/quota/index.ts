@@ -1,0 +1,5 @@
+export * from './actions.js';
+export * from './errors.js';
+export * from './plan.js';
+export * from './types.js';
+export * from './local-requester.js';
