@@ -1,6 +1,6 @@
 /**
- * The logging calls the library makes. Powertools `Logger` satisfies it; the
- * message is a constant phrase and the values go in `attributes`.
+ * The logging calls the library makes: a constant phrase as the message and
+ * the values in `attributes`. In Lambda it is backed by Powertools Logger.
  */
 export interface Log {
   debug(message: string, attributes?: Record<string, unknown>): void;

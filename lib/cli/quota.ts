@@ -1,5 +1,6 @@
 import { formatRubles } from '../costs/money.js';
 import { table } from '../check/report.js';
+import { actionJson } from '../quota/json.js';
 import type { ActionResult, QuotaAction } from '../quota/types.js';
 import { UsageError } from '../wiring/credentials.js';
 import { createLocalRuntime } from '../wiring/local.js';
@@ -122,27 +123,6 @@ function onePositional(context: CommandContext, action: string): string {
   }
 
   return context.positionals[0] as string;
-}
-
-/** The JSON document of `cut`, `restore` and `status`. */
-export function actionJson(result: ActionResult) {
-  return {
-    project: result.project,
-    action: result.action,
-    mode: result.mode,
-    status: result.status,
-    dryRun: result.dryRun,
-    requestId: result.requestId,
-    reason: result.reason ?? null,
-    changes: result.changes,
-    snapshot: result.snapshot,
-    ...(result.replayed ? { replayed: true } : {}),
-    ...(result.current ? { current: result.current } : {}),
-    ...(result.audit ? { audit: result.audit } : {}),
-    ...(result.pendingApproval !== undefined
-      ? { pendingApproval: result.pendingApproval }
-      : {}),
-  };
 }
 
 function actionText(result: ActionResult): string {
