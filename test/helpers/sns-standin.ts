@@ -29,11 +29,18 @@ export class SnsStandIn {
       const chunks: Buffer[] = [];
       req.on('data', (chunk: Buffer) => chunks.push(chunk));
       req.on('end', () => {
-        const form = new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+        const form = new URLSearchParams(
+          Buffer.concat(chunks).toString('utf8'),
+        );
         this.calls++;
         if (form.get('Action') !== 'Publish') {
           res.writeHead(400, { 'content-type': 'text/xml' });
-          res.end(errorXml('InvalidAction', `unsupported action ${form.get('Action')}`));
+          res.end(
+            errorXml(
+              'InvalidAction',
+              `unsupported action ${form.get('Action')}`,
+            ),
+          );
           return;
         }
         if (this.failures > 0) {
@@ -54,7 +61,9 @@ export class SnsStandIn {
 
   static async start(): Promise<SnsStandIn> {
     const standIn = new SnsStandIn();
-    await new Promise<void>((resolve) => standIn.server.listen(0, '127.0.0.1', () => resolve()));
+    await new Promise<void>((resolve) =>
+      standIn.server.listen(0, '127.0.0.1', () => resolve()),
+    );
     standIn.url = `http://127.0.0.1:${(standIn.server.address() as AddressInfo).port}`;
 
     return standIn;
@@ -77,7 +86,11 @@ export class SnsStandIn {
 
 function readPublish(form: URLSearchParams): PublishedMessage {
   const attributes: PublishedMessage['attributes'] = {};
-  for (let index = 1; form.has(`MessageAttributes.entry.${index}.Name`); index++) {
+  for (
+    let index = 1;
+    form.has(`MessageAttributes.entry.${index}.Name`);
+    index++
+  ) {
     const prefix = `MessageAttributes.entry.${index}`;
     attributes[form.get(`${prefix}.Name`) as string] = {
       dataType: form.get(`${prefix}.Value.DataType`) ?? '',
