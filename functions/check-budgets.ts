@@ -58,6 +58,8 @@ export async function handler(
   if (result.fatal) {
     // Credentials may have changed in SSM: build the clients anew next time.
     runtime = undefined;
+    // A failed invocation shows in the function's error metric and alarms.
+    throw new Error(`budget check failed: ${result.fatal}`);
   }
 
   return summarize(checkReport(result));

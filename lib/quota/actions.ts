@@ -8,15 +8,14 @@ import type { Notifier } from '../notify/port.js';
 import type { SelectelClient } from '../selectel/client.js';
 import type { QuotaTarget, QuotaValue } from '../selectel/quotas.js';
 import type { StateStore } from '../state/store.js';
-import type { AuditEntry, CutMode, Snapshot } from '../state/types.js';
-import { QuotaActionError } from './errors.js';
-import { actionMessage } from './messages.js';
+import type { CutMode, Snapshot } from '../state/types.js';
 import {
   cutTargets,
   plannedChanges,
   restoreTargets,
   verifyChanges,
 } from './plan.js';
+import { auditEntry, notifyResult, resolveProject } from './records.js';
 import type { ActionRequest, ActionResult, QuotaChange } from './types.js';
 
 export interface QuotaActionDeps {
@@ -59,7 +58,7 @@ export class QuotaActions {
       );
       if (stored) return { ...stored, replayed: true };
     }
-    const project = await this.resolveProject(request.project);
+    const project = await resolveProject(this.deps.selectel, request.project);
     if (request.action === 'status') return this.status(project, requestId);
     const lockOwner = `${requestId}:${randomUUID()}`;
     const locked =
@@ -350,44 +349,20 @@ export class QuotaActions {
     return verifyChanges(targets, before, patched.failed, readBack);
   }
 
-  private async resolveProject(reference: string): Promise<Project> {
-    const projects = await this.deps.selectel.resell.listProjects();
-    const byId = projects.find(
-      (project) => project.id === reference.toLowerCase(),
-    );
-    if (byId) return { id: byId.id, name: byId.name };
-    const byName = projects.filter((project) => project.name === reference);
-    if (byName.length > 1) {
-      throw new QuotaActionError(
-        'project_ambiguous',
-        `project name ${JSON.stringify(reference)} matches ${byName.length} projects; use the project id`,
-      );
-    }
-    const [match] = byName;
-    if (!match) {
-      throw new QuotaActionError(
-        'project_not_found',
-        `project ${JSON.stringify(reference)} not found; give a project id or an exact name`,
-      );
-    }
-
-    return { id: match.id, name: match.name };
-  }
-
   /** Audits, notifies and stores the result of a cut or restore. */
   private async finish(
     request: ActionRequest,
     result: ActionResult,
   ): Promise<ActionResult> {
     if (result.dryRun) return result;
-    await this.audit(request, result);
+    await this.deps.store.appendAudit(auditEntry(request, result, this.now()));
     if (result.action === 'cut' && result.status !== 'skipped')
       await this.deps.store.clearPendingApproval(result.project.id);
     if (
       ['done', 'partial', 'failed'].includes(result.status) &&
       (result.changes.length > 0 || result.status !== 'done')
     ) {
-      await this.notify(result);
+      await notifyResult(this.deps, result);
     }
     if (result.status === 'done' || result.status === 'refused') {
       await this.deps.store.putResult(
@@ -409,42 +384,6 @@ export class QuotaActions {
     });
 
     return result;
-  }
-
-  private async audit(
-    request: ActionRequest,
-    result: ActionResult,
-  ): Promise<void> {
-    const entry: AuditEntry = {
-      at: new Date(this.now()).toISOString(),
-      projectId: result.project.id,
-      projectName: result.project.name,
-      action: result.action,
-      source: request.source,
-      actor: request.actor,
-      reason: request.reason ?? result.reason ?? '',
-      requestId: result.requestId,
-      status: result.status,
-      dryRun: result.dryRun,
-      changes: result.changes,
-      ...(result.snapshot ? { snapshotId: result.snapshot.snapshotId } : {}),
-      ...(result.reason ? { detail: result.reason } : {}),
-    };
-    await this.deps.store.appendAudit(entry);
-  }
-
-  private async notify(result: ActionResult): Promise<void> {
-    try {
-      await this.deps.notifier.publish(
-        actionMessage(this.deps.config.notifications.subjectPrefix, result),
-      );
-    } catch (error) {
-      this.deps.log.error('quota action notification failed', {
-        requestId: result.requestId,
-        projectId: result.project.id,
-        error: errorDetails(error),
-      });
-    }
   }
 }
 

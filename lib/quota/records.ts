@@ -1,0 +1,81 @@
+import { errorDetails } from '../check/collect.js';
+import type { Log } from '../log.js';
+import type { Notifier } from '../notify/port.js';
+import type { SelectelClient } from '../selectel/client.js';
+import type { AuditEntry } from '../state/types.js';
+import { QuotaActionError } from './errors.js';
+import { actionMessage } from './messages.js';
+import type { ActionRequest, ActionResult } from './types.js';
+
+/** Finds a project by id, or by exact name when the name is unique. */
+export async function resolveProject(
+  selectel: SelectelClient,
+  reference: string,
+): Promise<{ id: string; name: string }> {
+  const projects = await selectel.resell.listProjects();
+  const byId = projects.find(
+    (project) => project.id === reference.toLowerCase(),
+  );
+  if (byId) return { id: byId.id, name: byId.name };
+  const byName = projects.filter((project) => project.name === reference);
+  if (byName.length > 1) {
+    throw new QuotaActionError(
+      'project_ambiguous',
+      `project name ${JSON.stringify(reference)} matches ${byName.length} projects; use the project id`,
+    );
+  }
+  const [match] = byName;
+  if (!match) {
+    throw new QuotaActionError(
+      'project_not_found',
+      `project ${JSON.stringify(reference)} not found; give a project id or an exact name`,
+    );
+  }
+
+  return { id: match.id, name: match.name };
+}
+
+/** The audit line of a finished action: who, why, before and after. */
+export function auditEntry(
+  request: ActionRequest,
+  result: ActionResult,
+  nowMs: number,
+): AuditEntry {
+  return {
+    at: new Date(nowMs).toISOString(),
+    projectId: result.project.id,
+    projectName: result.project.name,
+    action: result.action,
+    source: request.source,
+    actor: request.actor,
+    reason: request.reason ?? result.reason ?? '',
+    requestId: result.requestId,
+    status: result.status,
+    dryRun: result.dryRun,
+    changes: result.changes,
+    ...(result.snapshot ? { snapshotId: result.snapshot.snapshotId } : {}),
+    ...(result.reason ? { detail: result.reason } : {}),
+  };
+}
+
+/** Publishes the result of a cut or restore; a failed send is logged, never thrown. */
+export async function notifyResult(
+  deps: {
+    notifier: Notifier;
+    log: Log;
+    config: { notifications: { subjectPrefix: string } };
+  },
+  result: ActionResult,
+): Promise<void> {
+  try {
+    await deps.notifier.publish(
+      actionMessage(deps.config.notifications.subjectPrefix, result),
+    );
+  } catch (error) {
+    deps.log.error('quota action notification failed', {
+      requestId: result.requestId,
+      projectId: result.project.id,
+      error: errorDetails(error),
+    });
+  }
+}
