@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import {
   createServer,
   type IncomingMessage,
@@ -9,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import { GnocchiRoutes } from './gnocchi-routes.js';
 import { QuotaRoutes } from './quota-routes.js';
+import { ResellRoutes } from './resell-routes.js';
 import {
   type Fault,
   FaultSchema,
@@ -18,6 +18,7 @@ import {
   type SimRoute,
 } from './scenario.js';
 import { SimState } from './state.js';
+import { TokenBook } from './tokens.js';
 import type { RequestRecord, SimRequest, SimResponse } from './types.js';
 
 export type { RequestRecord } from './types.js';
@@ -46,14 +47,6 @@ interface Route {
   handle: (req: SimRequest) => SimResponse;
 }
 
-interface TokenRecord {
-  issuedAtMs: number;
-  calls: number;
-  expiresEarly: boolean;
-  revoked: boolean;
-  ttlMs: number;
-}
-
 interface ActiveFault {
   fault: Fault;
   seen: number;
@@ -67,15 +60,18 @@ interface ActiveFault {
  */
 export class SelectelSimulator {
   readonly requests: RequestRecord[] = [];
-  /** Tokens issued, by either auth path. */
-  tokensIssued = 0;
+  /** Tokens issued so far, by either auth path. */
+  get tokensIssued(): number {
+    return this.tokens.issuedCount;
+  }
+
   /** Maximum number of requests in progress at once. */
   peakConcurrency = 0;
   readonly scenario: Scenario;
   readonly state: SimState;
   private readonly server: Server;
   private readonly routes: Route[];
-  private readonly tokens = new Map<string, TokenRecord>();
+  private readonly tokens: TokenBook;
   private faults: ActiveFault[];
   private inFlight = 0;
   private baseUrl = '';
@@ -92,7 +88,8 @@ export class SelectelSimulator {
       seen: 0,
       applied: 0,
     }));
-    this.routes = buildRoutes(this);
+    this.tokens = new TokenBook(scenario, this.now, () => this.catalog());
+    this.routes = buildRoutes(this, this.tokens);
     this.server = createServer((req, res) => {
       void this.serve(req, res);
     });
@@ -145,12 +142,12 @@ export class SelectelSimulator {
 
   /** Every token issued so far, for tests that check nothing leaks them. */
   get issuedTokens(): string[] {
-    return [...this.tokens.keys()];
+    return this.tokens.issued;
   }
 
   /** Revokes every token issued so far, so each later use gets a 401. */
   expireTokens(): void {
-    for (const token of this.tokens.values()) token.revoked = true;
+    this.tokens.revokeAll();
   }
 
   clearRequests(): void {
@@ -185,120 +182,6 @@ export class SelectelSimulator {
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
-  // ---- handlers used by the route table
-
-  issueResellToken(req: SimRequest): SimResponse {
-    const body = req.body as { token?: { account_name?: unknown } } | undefined;
-    if (req.headers['x-token'] !== this.scenario.apiKey) {
-      return { status: 401, body: { error: 'unauthorized' } };
-    }
-    if (body?.token?.account_name !== this.scenario.account) {
-      return { status: 403, body: { error: 'account_mismatch' } };
-    }
-    return { status: 200, body: { token: { id: this.newToken() } } };
-  }
-
-  issueKeystoneToken(req: SimRequest): SimResponse {
-    const user = (req.body as KeystoneBody | undefined)?.auth?.identity
-      ?.password?.user;
-    const { username, password } = this.scenario.serviceUser;
-    const account = this.scenario.account;
-    if (
-      user?.name !== username ||
-      user?.password !== password ||
-      user?.domain?.name !== account
-    ) {
-      return {
-        status: 401,
-        body: {
-          error: {
-            code: 401,
-            title: 'Unauthorized',
-            message: 'The request you have made requires authentication.',
-          },
-        },
-      };
-    }
-    const token = this.newToken();
-    const ttlMs = this.scenario.tokenTtlSeconds * 1000;
-    const nowMs = this.now();
-    return {
-      status: 201,
-      headers: { 'x-subject-token': token },
-      body: {
-        token: {
-          methods: ['password'],
-          issued_at: new Date(nowMs).toISOString(),
-          expires_at: new Date(nowMs + ttlMs).toISOString(),
-          user: { name: username, domain: { name: account } },
-          domain: { name: account },
-          catalog: this.catalog(),
-        },
-      },
-    };
-  }
-
-  listProjects(): SimResponse {
-    return {
-      status: 200,
-      body: {
-        projects: [...this.state.projects.values()].map((project) =>
-          this.projectBody(project.id),
-        ),
-      },
-    };
-  }
-
-  getProject(req: SimRequest): SimResponse {
-    const project = this.state.project(req.params.project as string);
-    if (!project) return { status: 404, body: { error: 'project_not_found' } };
-    return { status: 200, body: { project: this.projectBody(project.id) } };
-  }
-
-  capabilities(): SimResponse {
-    return {
-      status: 200,
-      body: {
-        capabilities: {
-          licenses: [],
-          regions: this.scenario.regions.map((region) => ({
-            description: region.name,
-            is_default: false,
-            name: region.name,
-            zones: region.zones.map((zone) => ({
-              description: zone,
-              enabled: true,
-              is_default: false,
-              is_private: false,
-              name: zone,
-            })),
-          })),
-          resources: this.scenario.resources.map((resource) => ({
-            name: resource.name,
-            preordered: false,
-            quota_scope: resource.scope,
-            quotable: true,
-            unbillable: false,
-          })),
-          subnets: [],
-          traffic: { granularities: [] },
-        },
-      },
-    };
-  }
-
-  private projectBody(id: string) {
-    const project = this.state.projects.get(id);
-    return {
-      id,
-      name: project?.name,
-      url: `https://${this.scenario.account}.selvpc.ru`,
-      enabled: project?.enabled,
-      custom_url: '',
-      theme: { color: '', logo: '' },
-    };
-  }
-
   private catalog() {
     const endpoints = this.endpoints;
     return [
@@ -317,38 +200,6 @@ export class SelectelSimulator {
         ),
       },
     ];
-  }
-
-  private newToken(): string {
-    const token = randomBytes(16).toString('hex');
-    this.tokensIssued++;
-    const { firstTokens } = this.scenario.tokenExpiry;
-    this.tokens.set(token, {
-      issuedAtMs: this.now(),
-      calls: 0,
-      expiresEarly:
-        firstTokens === undefined || this.tokensIssued <= firstTokens,
-      revoked: false,
-      ttlMs: this.scenario.tokenTtlSeconds * 1000,
-    });
-    return token;
-  }
-
-  /** Counts a call against a token and returns whether the token is valid. */
-  private useToken(header: string | string[] | undefined): boolean {
-    const token =
-      typeof header === 'string' ? this.tokens.get(header) : undefined;
-    if (!token || token.revoked) return false;
-    const ageMs = this.now() - token.issuedAtMs;
-    if (ageMs >= token.ttlMs) return false;
-    const { afterSeconds, afterCalls } = this.scenario.tokenExpiry;
-    if (token.expiresEarly) {
-      if (afterSeconds !== undefined && ageMs >= afterSeconds * 1000)
-        return false;
-      if (afterCalls !== undefined && token.calls >= afterCalls) return false;
-    }
-    token.calls++;
-    return true;
   }
 
   private async serve(
@@ -433,7 +284,7 @@ export class SelectelSimulator {
       });
     }
     if (found.route.auth) {
-      record.authenticated = this.useToken(req.headers['x-auth-token']);
+      record.authenticated = this.tokens.use(req.headers['x-auth-token']);
       if (!record.authenticated) {
         return send(res, record, {
           status: 401,
@@ -507,24 +358,11 @@ export class SelectelSimulator {
   }
 }
 
-interface KeystoneBody {
-  auth?: {
-    identity?: {
-      password?: {
-        user?: {
-          name?: unknown;
-          password?: unknown;
-          domain?: { name?: unknown };
-        };
-      };
-    };
-  };
-}
-
 type z_FaultInput = Parameters<typeof FaultSchema.parse>[0];
 
-function buildRoutes(sim: SelectelSimulator): Route[] {
+function buildRoutes(sim: SelectelSimulator, tokens: TokenBook): Route[] {
   const gnocchi = new GnocchiRoutes(sim.state);
+  const resell = new ResellRoutes(sim.state);
   const quotas = new QuotaRoutes(sim.state);
   const g = '^/gnocchi/(?<source>[a-z0-9-]+)/v1';
   const q =
@@ -549,22 +387,24 @@ function buildRoutes(sim: SelectelSimulator): Route[] {
       'resell.tokens',
       'POST',
       `${r}/tokens`,
-      (req) => sim.issueResellToken(req),
+      (req) => tokens.issueResellToken(req),
       false,
     ),
     route(
       'identity.tokens',
       'POST',
       '^/identity/v3/auth/tokens',
-      (req) => sim.issueKeystoneToken(req),
+      (req) => tokens.issueKeystoneToken(req),
       false,
     ),
-    route('resell.projects', 'GET', `${r}/projects`, () => sim.listProjects()),
+    route('resell.projects', 'GET', `${r}/projects`, () =>
+      resell.listProjects(),
+    ),
     route('resell.project', 'GET', `${r}/projects/(?<project>[^/]+)`, (req) =>
-      sim.getProject(req),
+      resell.getProject(req),
     ),
     route('resell.capabilities', 'GET', `${r}/capabilities`, () =>
-      sim.capabilities(),
+      resell.capabilities(),
     ),
     route(
       'resell.quotas.get',
