@@ -26,8 +26,12 @@ export function budgetFor(
   project: { id: string; name: string },
 ): { budget: EffectiveBudget; source: BudgetSource } {
   const overrides = config.budgets.projects;
-  const byId = overrides[project.id];
-  const byName = byId ? undefined : overrides[project.name];
+  // Own keys only, so a project named "constructor" or "toString" does not
+  // match what every object inherits from Object.prototype.
+  const own = (key: string) =>
+    Object.hasOwn(overrides, key) ? overrides[key] : undefined;
+  const byId = own(project.id);
+  const byName = byId ? undefined : own(project.name);
   const override = byId ?? byName ?? {};
   const merged: BudgetInput = { ...config.budgets.default, ...override };
 

@@ -18,7 +18,9 @@ const RublesSchema = z
   .number({ error: 'expected an amount in rubles, such as 1500 or 99.90' })
   .nonnegative({ error: 'expected an amount of 0 or more rubles' })
   .max(1e11, { error: 'expected at most 100000000000 rubles' })
-  .refine((value) => Math.abs(value * 100 - Math.round(value * 100)) < 1e-6, {
+  // Compares with the two-decimal rounding, because `value * 100` is off by
+  // more than any fixed tolerance for amounts of billions of rubles.
+  .refine((value) => Number(value.toFixed(2)) === value, {
     error: 'expected whole kopecks: at most two decimals',
   });
 

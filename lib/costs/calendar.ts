@@ -11,6 +11,8 @@ export interface DayConvention {
   zone: string;
   /** The configured timezone, for labels. */
   timezone: string;
+  /** Length of the buckets the days are summed from. */
+  granularitySeconds: number;
 }
 
 /** A day (`YYYY-MM-DD`) or a month (`YYYY-MM`) as a half-open UTC interval. */
@@ -27,8 +29,8 @@ export function dayConvention(
   timezone: string,
 ): DayConvention {
   return granularitySeconds >= 86_400
-    ? { kind: 'utc-days', zone: 'UTC', timezone }
-    : { kind: 'local-days', zone: timezone, timezone };
+    ? { kind: 'utc-days', zone: 'UTC', timezone, granularitySeconds }
+    : { kind: 'local-days', zone: timezone, timezone, granularitySeconds };
 }
 
 export function dayOf(ms: number, convention: DayConvention): Period {
@@ -74,7 +76,9 @@ export function describeConvention(
   atMs: number,
 ): string {
   if (convention.kind === 'local-days') {
-    return `local days in ${convention.timezone} from hourly buckets`;
+    const minutes = convention.granularitySeconds / 60;
+    const buckets = minutes === 60 ? 'hourly' : `${minutes}-minute`;
+    return `local days in ${convention.timezone} from ${buckets} buckets`;
   }
   const endLocal = DateTime.fromMillis(dayOf(atMs, convention).endMs, {
     zone: convention.timezone,

@@ -19,8 +19,9 @@ export function maxLevel(levels: Iterable<Level>): Level {
 
 /**
  * Level of a spend against a limit. A level is reached when the spend is
- * strictly greater than its share of the limit; the comparison multiplies
- * instead of dividing so that it stays in integers.
+ * strictly greater than its share of the limit. The comparison multiplies
+ * instead of dividing, in BigInt because the products of large limits pass
+ * 2^53. Amounts and basis points must be integers.
  */
 export function levelFor(
   spentKopecks: number,
@@ -30,7 +31,8 @@ export function levelFor(
 ): Level {
   if (limitKopecks === null) return 'ok';
   const reached = (basisPoints: number) =>
-    spentKopecks * FULL_BASIS_POINTS > limitKopecks * basisPoints;
+    BigInt(spentKopecks) * BigInt(FULL_BASIS_POINTS) >
+    BigInt(limitKopecks) * BigInt(basisPoints);
   const levels: Level[] = [];
   if (reached(warnBasisPoints)) levels.push('warn');
   if (reached(FULL_BASIS_POINTS)) levels.push('over');
