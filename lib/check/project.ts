@@ -94,9 +94,15 @@ async function notifyProject(
       action,
       event,
     );
-    const sent = await sender.send(message, period.kind);
-    outcome.notifications.push(sent.report);
-    if (crossing) await sender.settle(subject, periodKey, sent.ok);
+    // A retried cut whose crossing was already notified is not announced
+    // again, unless the notification itself carries the cut request.
+    let notified = true;
+    if (crossing || deps.cuts.viaNotification) {
+      const sent = await sender.send(message, period.kind);
+      outcome.notifications.push(sent.report);
+      if (crossing) await sender.settle(subject, periodKey, sent.ok);
+      notified = sent.ok;
+    }
     if (!cutClaimed || !action) continue;
     cutHandled = true;
     outcome.action = await requestCut(
@@ -105,10 +111,14 @@ async function notifyProject(
       evaluation,
       period,
       action,
-      sent.ok,
+      notified,
       dryRun,
     );
-    const settled = !['failed', 'partial'].includes(outcome.action.status);
+    // A skipped cut (data not ok at the re-check, project locked) is tried
+    // again by the next run, like a failed or partial one.
+    const settled = !['failed', 'partial', 'skipped'].includes(
+      outcome.action.status,
+    );
     await sender.settle(subject, `cut:${periodKey}`, settled);
   }
   if (plan.period && !cutHandled && !dryRun) {

@@ -157,7 +157,8 @@ function countErrors(
     errors += project.notifications.filter(
       (notification) => notification.error,
     ).length;
-    if (project.action?.status === 'failed') errors++;
+    const status = project.action?.status;
+    if (status === 'failed' || status === 'partial') errors++;
   }
   errors +=
     account?.notifications.filter((notification) => notification.error)

@@ -39,7 +39,21 @@ export function parseConfig(text: string, file = 'budgets.yml'): Config {
     );
   }
 
-  return validateConfig(document.toJS() as unknown, file);
+  let data: unknown;
+  try {
+    data = document.toJS();
+  } catch (error) {
+    // yaml 2.9 reports neither an alias with no anchor nor an alias bomb
+    // while parsing: toJS throws on both (the bomb past maxAliasCount).
+    const message = error instanceof Error ? error.message : String(error);
+    throw new ConfigError(
+      file,
+      [{ path: '', message: oneLine(message) }],
+      'invalid YAML in config',
+    );
+  }
+
+  return validateConfig(data, file);
 }
 
 /** Validates parsed config data and checks the timezone against the granularity. */

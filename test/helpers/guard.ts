@@ -10,6 +10,7 @@ import type { Config, ConfigInput } from '../../lib/config/schema.js';
 import type { Log } from '../../lib/log.js';
 import { silentLog } from '../../lib/log.js';
 import type { Notification, Notifier } from '../../lib/notify/port.js';
+import type { HttpOptions } from '../../lib/selectel/http.js';
 import { FileItemStore } from '../../lib/state/file-items.js';
 import type { ItemStore } from '../../lib/state/items.js';
 import { StateStore } from '../../lib/state/store.js';
@@ -41,6 +42,8 @@ export interface GuardOptions {
   config?: Partial<ConfigInput>;
   items?: ItemStore;
   log?: Log;
+  /** HTTP client options, such as a recording `sleep` or a `timeoutMs`. */
+  http?: HttpOptions;
 }
 
 /**
@@ -73,7 +76,7 @@ export async function startGuard(options: GuardOptions) {
     config,
     { kind: 'apiKey', apiKey: sim.scenario.apiKey },
     options.log ?? silentLog,
-    { sleep: async () => {} },
+    { sleep: async () => {}, ...options.http },
   );
   const items = options.items ?? new FileItemStore(join(folder, 'state'));
   const store = new StateStore(items);
