@@ -6,15 +6,22 @@
 //   fails the step with the same message as `budget-guard validate`;
 // - the addresses in `custom.budgetGuard.alertEmails` become one
 //   AWS::SNS::Subscription each on the alerts topic;
+// - the validated budgets are written as JSON to `.budget-guard-build/`,
+//   which is what the functions read (their bundles carry no YAML parser);
 // - for `serverless invoke local`, the environment is made to work without a
 //   deployed stack (see `prepareLocalEnvironment`).
 // It makes no AWS calls, so `serverless package` stays offline.
 'use strict';
 
 const { createHash } = require('node:crypto');
-const { mkdtempSync, rmSync, writeFileSync } = require('node:fs');
+const { mkdirSync, mkdtempSync, rmSync, writeFileSync } = require('node:fs');
 const { tmpdir } = require('node:os');
 const path = require('node:path');
+
+/** Folder, inside the service directory, of the JSON budgets the functions read. */
+const BUILD_DIR = '.budget-guard-build';
+/** Path of the packaged JSON budgets, relative to the service directory. */
+const PACKAGED_BUDGETS = `${BUILD_DIR}/budgets.json`;
 
 /** Value of a param that is switched off. */
 const NONE = 'none';
@@ -149,8 +156,10 @@ class BudgetGuardPlugin {
     };
     const command = serverless.processedInput?.commands?.join(' ');
     this.hooks = {
-      initialize: () => {
-        if (command === 'invoke local') this.prepareLocalEnvironment();
+      initialize: async () => {
+        if (command !== 'invoke local') return;
+        this.prepareLocalEnvironment();
+        await this.writeLocalBudgets();
       },
       'before:package:initialize': () => this.checkSettings(),
       'before:deploy:function:packageFunction': () => this.checkSettings(),
@@ -228,10 +237,54 @@ class BudgetGuardPlugin {
     return this.serverless.service.custom.budgetGuard;
   }
 
+  /**
+   * Writes validated budgets as JSON; the functions validate them again at
+   * start, with the same schema.
+   */
+  writeBudgetsJson(config, relativePath) {
+    const absolute = path.join(this.serviceDir, relativePath);
+    mkdirSync(path.dirname(absolute), { recursive: true });
+    writeFileSync(absolute, `${JSON.stringify(config, null, 2)}\n`);
+
+    return absolute;
+  }
+
+  /**
+   * Gives a local invoke its JSON budgets: from the file that
+   * BUDGET_GUARD_CONFIG names in the shell when it is YAML, otherwise from
+   * the budgetsFile param, at the path serverless.yml sets.
+   */
+  async writeLocalBudgets() {
+    const given = process.env.BUDGET_GUARD_CONFIG;
+    if (given && given.endsWith('.json')) return;
+    if (given) {
+      const config = await this.loadLocalBudgets(given);
+      process.env.BUDGET_GUARD_CONFIG = this.writeBudgetsJson(
+        config,
+        `${BUILD_DIR}/local-budgets.json`,
+      );
+      return;
+    }
+    const config = await this.loadBudgets(this.settings().budgetsFile);
+    this.writeBudgetsJson(config, PACKAGED_BUDGETS);
+  }
+
+  /** Loads a budgets file from anywhere, for local runs only. */
+  async loadLocalBudgets(file) {
+    this.validator ??= await loadValidator(this.serviceDir);
+    try {
+      return await this.validator.loadConfig(path.resolve(file));
+    } catch (error) {
+      if (error && error.name === 'ConfigError') this.fail(error.message);
+      throw error;
+    }
+  }
+
   /** Checks the budgets file and the deploy settings before packaging. */
   async checkSettings() {
     const settings = this.settings();
     const config = await this.loadBudgets(settings.budgetsFile);
+    this.writeBudgetsJson(config, PACKAGED_BUDGETS);
     if (
       settings.selectelAccount !== undefined &&
       String(settings.selectelAccount) !== config.account
@@ -337,4 +390,5 @@ class BudgetGuardPlugin {
 
 module.exports = BudgetGuardPlugin;
 module.exports.parseAlertEmails = parseAlertEmails;
+module.exports.PACKAGED_BUDGETS = PACKAGED_BUDGETS;
 module.exports.emailSubscriptionResources = emailSubscriptionResources;

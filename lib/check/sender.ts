@@ -74,7 +74,8 @@ export class Sender {
         runId: this.options.runId,
         event: notification.event,
         projectId: notification.project?.id ?? null,
-        level: notification.level,
+        // `level` is the log line's own level in Powertools, so a different key.
+        budgetLevel: notification.level,
         period,
         messageId,
       });

@@ -1,25 +1,13 @@
-import { readFile } from 'node:fs/promises';
-import { DateTime } from 'luxon';
 import { parseDocument } from 'yaml';
-import type * as z from 'zod';
-import { type ConfigIssue, ConfigError } from './errors.js';
-import { type Config, ConfigSchema } from './schema.js';
+import { ConfigError } from './errors.js';
+import type { Config } from './schema.js';
+import { readConfigText, validateConfig } from './validate.js';
 
-/** Reads, parses and validates a config file. */
+export { validateConfig } from './validate.js';
+
+/** Reads, parses and validates a YAML (or JSON) config file. */
 export async function loadConfig(file: string): Promise<Config> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const message =
-      code === 'ENOENT'
-        ? 'file not found; pass --config FILE or set BUDGET_GUARD_CONFIG'
-        : `cannot read the file (${code ?? String(error)})`;
-    throw new ConfigError(file, [{ path: '', message }], 'cannot load config');
-  }
-
-  return parseConfig(text, file);
+  return parseConfig(await readConfigText(file), file);
 }
 
 /** Parses YAML text and validates it; `file` only names the source in errors. */
@@ -54,69 +42,6 @@ export function parseConfig(text: string, file = 'budgets.yml'): Config {
   }
 
   return validateConfig(data, file);
-}
-
-/** Validates parsed config data and checks the timezone against the granularity. */
-export function validateConfig(data: unknown, file = 'budgets.yml'): Config {
-  const parsed = ConfigSchema.safeParse(data ?? {}, { reportInput: true });
-  if (!parsed.success) {
-    throw new ConfigError(file, parsed.error.issues.map(toConfigIssue));
-  }
-  const problem = granularityProblem(parsed.data);
-  if (problem) throw new ConfigError(file, [problem]);
-
-  return parsed.data;
-}
-
-function toConfigIssue(issue: z.core.$ZodIssue): ConfigIssue {
-  const path = issue.path.map(String).join('.');
-  const shown =
-    'input' in issue &&
-    issue.input !== undefined &&
-    issue.code !== 'unrecognized_keys' &&
-    typeof issue.input !== 'object'
-      ? ` (got ${JSON.stringify(issue.input)})`
-      : '';
-  const message =
-    issue.code === 'invalid_type' && issue.input === undefined
-      ? 'missing; this field is required'
-      : `${issue.message}${shown}`;
-
-  return { path, message };
-}
-
-/**
- * Buckets shorter than a day are summed into local days, so every UTC offset
- * the timezone takes must be a whole number of buckets.
- */
-function granularityProblem(config: Config): ConfigIssue | undefined {
-  const granularity = config.costs.granularity;
-  if (granularity === 86_400) return undefined;
-  const year = DateTime.utc().year;
-  for (const probe of [year, year + 1].flatMap((y) => [
-    `${y}-01-15`,
-    `${y}-07-15`,
-  ])) {
-    const offsetMinutes = DateTime.fromISO(probe, {
-      zone: config.timezone,
-    }).offset;
-    if ((offsetMinutes * 60) % granularity !== 0) {
-      const sign = offsetMinutes < 0 ? '-' : '+';
-      const hours = String(Math.floor(Math.abs(offsetMinutes) / 60)).padStart(
-        2,
-        '0',
-      );
-      const minutes = String(Math.abs(offsetMinutes) % 60).padStart(2, '0');
-      return {
-        path: 'costs.granularity',
-        message:
-          `${granularity} s buckets do not fit the UTC offset ${sign}${hours}:${minutes} of ${config.timezone}; ` +
-          'use a granularity that divides the offset, or 86400 for UTC days',
-      };
-    }
-  }
-
-  return undefined;
 }
 
 function oneLine(text: string): string {

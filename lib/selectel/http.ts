@@ -1,5 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import { Agent, type Dispatcher, request } from 'undici';
+import { Agent, type Dispatcher } from 'undici';
 import type * as z from 'zod';
 import { type Log, silentLog } from '../log.js';
 import {
@@ -208,11 +208,13 @@ export class SelectelHttp {
       body = JSON.stringify(req.body);
       headers['content-type'] = 'application/json';
     }
-    const response = await request(buildUrl(req), {
+    const url = new URL(buildUrl(req));
+    const response = await this.dispatcher.request({
+      origin: url.origin,
+      path: `${url.pathname}${url.search}`,
       method: req.method,
       headers,
       body,
-      dispatcher: this.dispatcher,
       signal: AbortSignal.timeout(this.timeoutMs),
     });
     const text = await response.body.text();

@@ -3,7 +3,7 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { SSMProvider } from '@aws-lambda-powertools/parameters/ssm';
 import * as z from 'zod';
-import { loadConfig } from '../config/load.js';
+import { loadJsonConfig } from '../config/json.js';
 import type { Config } from '../config/schema.js';
 import type { Log } from '../log.js';
 import { LocalNotifier } from '../notify/local.js';
@@ -28,7 +28,8 @@ import { selectelFromConfig } from './selectel.js';
  * `STATE_TABLE` or `ALERTS_TOPIC_ARN` the local file store and outbox stand in.
  */
 export const FunctionEnvSchema = z.object({
-  BUDGET_GUARD_CONFIG: z.string().default('budgets.yml'),
+  /** The validated budgets as JSON, written by the package step. */
+  BUDGET_GUARD_CONFIG: z.string().default('budgets.json'),
   ALERTS_TOPIC_ARN: z.string().min(1).optional(),
   STATE_TABLE: z.string().min(1).optional(),
   IDEMPOTENCY_TABLE: z.string().min(1).optional(),
@@ -65,9 +66,17 @@ export interface FunctionRuntime {
   webhookSecrets(): Promise<string[]>;
 }
 
-/** Parses the function environment, naming the variable that is wrong. */
+/**
+ * Parses the function environment, naming the variable that is wrong. An
+ * empty variable counts as unset.
+ */
 export function parseFunctionEnv(env: NodeJS.ProcessEnv): FunctionEnv {
-  const parsed = FunctionEnvSchema.safeParse(env);
+  const set = Object.fromEntries(
+    Object.entries(env).filter(
+      ([, value]) => value !== undefined && value !== '',
+    ),
+  );
+  const parsed = FunctionEnvSchema.safeParse(set);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new UsageError(
@@ -153,7 +162,12 @@ export async function createFunctionRuntime(
   clients: AwsClients = {},
   secretReader = new SecretReader(env, clients.ssm),
 ): Promise<FunctionRuntime> {
-  const config = await loadConfig(env.BUDGET_GUARD_CONFIG);
+  if (!env.BUDGET_GUARD_CONFIG.endsWith('.json')) {
+    throw new UsageError(
+      `BUDGET_GUARD_CONFIG=${env.BUDGET_GUARD_CONFIG} is not a .json file; the functions read the JSON budgets that npm run package (or serverless invoke local) writes from budgets.yml`,
+    );
+  }
+  const config = await loadJsonConfig(env.BUDGET_GUARD_CONFIG);
   if (env.SELECTEL_ACCOUNT && env.SELECTEL_ACCOUNT !== config.account) {
     throw new UsageError(
       `SELECTEL_ACCOUNT=${env.SELECTEL_ACCOUNT} differs from account "${config.account}" in the config`,

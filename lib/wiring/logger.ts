@@ -4,13 +4,14 @@ import type { Log } from '../log.js';
 /**
  * Powertools Logger for the functions, with every known secret value
  * replaced by `[redacted]` wherever it would appear in a log line.
+ * `POWERTOOLS_SERVICE_NAME`, when set, names the service instead.
  */
 export function createLogger(
   serviceName: string,
   secrets: () => readonly string[],
 ): Logger {
   return new Logger({
-    serviceName,
+    serviceName: process.env.POWERTOOLS_SERVICE_NAME || serviceName,
     jsonReplacerFn: (_key: string, value: unknown) => {
       if (typeof value !== 'string') return value;
       let text = value;

@@ -196,15 +196,27 @@ describe('serverless package', () => {
 
   it.each(Object.entries(functionEntryPoints))(
     'zip of %s holds bundle, map and budgets',
-    (name, entry) => {
+    async (name, entry) => {
       const bundle = entry.replace(/\.ts$/, '.cjs');
       const entries = readZip(join(packageDir, `${name}.zip`));
       expect(entries.map((file) => file.name).sort()).toEqual(
-        ['budgets.yml', bundle, `${bundle}.map`].sort(),
+        [
+          'budgets.yml',
+          '.budget-guard-build/budgets.json',
+          bundle,
+          `${bundle}.map`,
+        ].sort(),
       );
       const budgets = entries.find((file) => file.name === 'budgets.yml');
       expect(budgets?.read().toString('utf8')).toBe(
         readFileSync(join(REPO, 'budgets.yml'), 'utf8'),
+      );
+      const json = entries.find(
+        (file) => file.name === '.budget-guard-build/budgets.json',
+      );
+      const { loadConfig } = await import('../../lib/config/load.js');
+      expect(JSON.parse(json?.read().toString('utf8') ?? '')).toEqual(
+        await loadConfig(join(REPO, 'budgets.yml')),
       );
     },
   );

@@ -73,7 +73,7 @@ describe('Lambda handlers', () => {
       '/budget-guard/webhook-secret': WEBHOOK_SECRET,
     });
     folder = await mkdtemp(join(tmpdir(), 'budget-guard-functions-'));
-    const configPath = join(folder, 'budgets.yml');
+    const configPath = join(folder, 'budgets.json');
     await writeFile(
       configPath,
       JSON.stringify({
@@ -289,6 +289,7 @@ describe('Lambda handlers', () => {
 
     expect(text).toContain('budget check finished');
     expect(text).toContain('quota action finished');
+    expect(text).not.toContain('is a reserved key');
     for (const secret of [
       sim.scenario.apiKey,
       WEBHOOK_SECRET,
