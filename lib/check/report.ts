@@ -21,6 +21,7 @@ export function checkReport(result: CheckResult) {
       notifications: result.account.notifications,
     },
     warnings: result.warnings,
+    queuedNotifications: result.queuedNotifications,
     errors: result.errors,
     error: result.fatal,
   };

@@ -11,6 +11,7 @@ import type { StateStore } from '../state/store.js';
 import { collectCosts, errorDetails } from './collect.js';
 import type { CutRequester } from './cut-request.js';
 import { handleAccount } from './account.js';
+import { sendQueuedNotifications } from './outbox.js';
 import { type EvaluationContext, evaluateProject } from './evaluate.js';
 import type { MessageContext } from './messages.js';
 import { handleProject } from './project.js';
@@ -57,7 +58,12 @@ export async function runCheck(
   const window = queryWindow(runAtMs, convention);
   const base: Omit<
     CheckResult,
-    'projects' | 'account' | 'warnings' | 'fatal' | 'errors'
+    | 'projects'
+    | 'account'
+    | 'warnings'
+    | 'fatal'
+    | 'errors'
+    | 'queuedNotifications'
   > = {
     runId,
     runAtMs,
@@ -88,6 +94,7 @@ export async function runCheck(
       projects: [],
       account: null,
       warnings: [],
+      queuedNotifications: { sent: 0, failed: 0 },
       fatal: `listing projects failed: ${error instanceof Error ? error.message : String(error)}`,
       errors: 1,
     };
@@ -134,13 +141,17 @@ export async function runCheck(
       (key) => `budgets.projects.${key} matches no project id or name`,
     ),
   ];
+  const queued = dryRun
+    ? { sent: 0, failed: 0 }
+    : await sendQueuedNotifications(deps, runId, now());
   const result: CheckResult = {
     ...base,
     projects,
     account,
     warnings,
+    queuedNotifications: queued,
     fatal: null,
-    errors: countErrors(projects, account),
+    errors: countErrors(projects, account) + queued.failed,
   };
   logSummary(deps.log, result, now() - startedMs);
 
@@ -188,6 +199,7 @@ function logSummary(log: Log, result: CheckResult, durationMs: number): void {
     notificationsSent: notifications.filter(
       (notification) => !notification.error && !notification.dryRun,
     ).length,
+    queuedNotifications: result.queuedNotifications,
     notificationsFailed: notifications.filter(
       (notification) => notification.error,
     ).length,

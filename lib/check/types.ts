@@ -84,6 +84,8 @@ export interface CheckResult {
   projects: ProjectOutcome[];
   account: AccountOutcome | null;
   warnings: string[];
+  /** Notifications that earlier sends left queued, sent again by this run. */
+  queuedNotifications: { sent: number; failed: number };
   /** Set when the run could not read the project list at all. */
   fatal: string | null;
   errors: number;

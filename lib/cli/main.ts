@@ -193,7 +193,10 @@ function reportError(io: CliIo, command: string, error: unknown): number {
   }
   if (error instanceof QuotaActionError) {
     io.stderr.write(`budget-guard ${command}: ${error.message}\n`);
-    return error.code === 'invalid_request' ? 2 : 1;
+    return error.code === 'invalid_request' ||
+      error.code === 'request_id_conflict'
+      ? 2
+      : 1;
   }
   io.stderr.write(
     `budget-guard ${command}: ${error instanceof Error ? error.message : String(error)}\n`,

@@ -9,13 +9,19 @@ import type { SelectelClient } from '../selectel/client.js';
 import type { QuotaTarget, QuotaValue } from '../selectel/quotas.js';
 import type { StateStore } from '../state/store.js';
 import type { CutMode, Snapshot } from '../state/types.js';
+import { QuotaActionError } from './errors.js';
 import {
   cutTargets,
   plannedChanges,
   restoreTargets,
   verifyChanges,
 } from './plan.js';
-import { auditEntry, notifyResult, resolveProject } from './records.js';
+import {
+  auditEntry,
+  notifyResult,
+  resolveProject,
+  writeAudit,
+} from './records.js';
 import type { ActionRequest, ActionResult, QuotaChange } from './types.js';
 
 export interface QuotaActionDeps {
@@ -56,7 +62,7 @@ export class QuotaActions {
         requestId,
         this.now(),
       );
-      if (stored) return { ...stored, replayed: true };
+      if (stored) return { ...sameRequest(stored, request), replayed: true };
     }
     const project = await resolveProject(this.deps.selectel, request.project);
     if (request.action === 'status') return this.status(project, requestId);
@@ -355,14 +361,14 @@ export class QuotaActions {
     result: ActionResult,
   ): Promise<ActionResult> {
     if (result.dryRun) return result;
-    await this.deps.store.appendAudit(auditEntry(request, result, this.now()));
+    await writeAudit(this.deps, auditEntry(request, result, this.now()));
     if (result.action === 'cut' && result.status !== 'skipped')
       await this.deps.store.clearPendingApproval(result.project.id);
     if (
       ['done', 'partial', 'failed'].includes(result.status) &&
       (result.changes.length > 0 || result.status !== 'done')
     ) {
-      await notifyResult(this.deps, result);
+      await notifyResult(this.deps, result, this.now());
     }
     if (result.status === 'done' || result.status === 'refused') {
       await this.deps.store.putResult(
@@ -385,6 +391,28 @@ export class QuotaActions {
 
     return result;
   }
+}
+
+/**
+ * Returns the stored result of an earlier request with the same id, after
+ * checking that the repeat asks for the same thing.
+ */
+function sameRequest(
+  stored: ActionResult,
+  request: ActionRequest,
+): ActionResult {
+  const sameProject =
+    request.project.toLowerCase() === stored.project.id ||
+    request.project === stored.project.name;
+  const sameMode = request.mode === undefined || request.mode === stored.mode;
+  if (!sameProject || request.action !== stored.action || !sameMode) {
+    throw new QuotaActionError(
+      'request_id_conflict',
+      `request id ${JSON.stringify(stored.requestId)} was already used for ${stored.action} of project ${stored.project.name}; use a new request id`,
+    );
+  }
+
+  return stored;
 }
 
 function empty(

@@ -3,11 +3,12 @@ export const QuotaActionErrorCode = {
   projectNotFound: 'project_not_found',
   projectAmbiguous: 'project_ambiguous',
   invalidRequest: 'invalid_request',
+  requestIdConflict: 'request_id_conflict',
 } as const;
 export type QuotaActionErrorCode =
   (typeof QuotaActionErrorCode)[keyof typeof QuotaActionErrorCode];
 
-/** A request that names no project, or more than one. */
+/** A request that names no project or more than one, or reuses a request id. */
 export class QuotaActionError extends Error {
   override name = 'QuotaActionError';
 

@@ -2,6 +2,7 @@ import { errorDetails } from '../check/collect.js';
 import type { Log } from '../log.js';
 import type { Notifier } from '../notify/port.js';
 import type { SelectelClient } from '../selectel/client.js';
+import type { StateStore } from '../state/store.js';
 import type { AuditEntry } from '../state/types.js';
 import { QuotaActionError } from './errors.js';
 import { actionMessage } from './messages.js';
@@ -58,24 +59,72 @@ export function auditEntry(
   };
 }
 
-/** Publishes the result of a cut or restore; a failed send is logged, never thrown. */
+/** Attempts at writing one audit entry before it goes to the log instead. */
+const AUDIT_ATTEMPTS = 3;
+
+/**
+ * Appends an audit entry, trying again when the write fails. The quotas have
+ * changed by then, so a lasting failure must not turn the action into a
+ * failure: the entry is logged whole at ERROR instead, where it can be found.
+ */
+export async function writeAudit(
+  deps: { store: StateStore; log: Log },
+  entry: AuditEntry,
+): Promise<boolean> {
+  for (let attempt = 1; attempt <= AUDIT_ATTEMPTS; attempt++) {
+    try {
+      await deps.store.appendAudit(entry);
+      return true;
+    } catch (error) {
+      if (attempt === AUDIT_ATTEMPTS) {
+        deps.log.error('writing the audit entry failed; the entry follows', {
+          error: errorDetails(error),
+          audit: entry,
+        });
+      }
+    }
+  }
+
+  return false;
+}
+
+/**
+ * Publishes the result of a cut or restore. A failed send is logged and
+ * queued in the state store, and the next budget check sends it again.
+ */
 export async function notifyResult(
   deps: {
     notifier: Notifier;
+    store: StateStore;
     log: Log;
     config: { notifications: { subjectPrefix: string } };
   },
   result: ActionResult,
+  nowMs: number,
 ): Promise<void> {
+  const notification = actionMessage(
+    deps.config.notifications.subjectPrefix,
+    result,
+  );
   try {
-    await deps.notifier.publish(
-      actionMessage(deps.config.notifications.subjectPrefix, result),
-    );
+    await deps.notifier.publish(notification);
   } catch (error) {
-    deps.log.error('quota action notification failed', {
-      requestId: result.requestId,
-      projectId: result.project.id,
-      error: errorDetails(error),
-    });
+    deps.log.error(
+      'quota action notification failed, queued for the next run',
+      {
+        requestId: result.requestId,
+        projectId: result.project.id,
+        error: errorDetails(error),
+      },
+    );
+    try {
+      await deps.store.queueNotification(notification, nowMs);
+    } catch (queueError) {
+      deps.log.error('queueing the quota action notification failed', {
+        requestId: result.requestId,
+        projectId: result.project.id,
+        error: errorDetails(queueError),
+      });
+    }
   }
 }

@@ -182,7 +182,8 @@ function errorResponse(error: unknown, deps: WebhookDeps): WebhookResponse {
     const statusCode =
       error.code === 'project_not_found'
         ? 404
-        : error.code === 'project_ambiguous'
+        : error.code === 'project_ambiguous' ||
+            error.code === 'request_id_conflict'
           ? 409
           : 400;
     return respond(statusCode, { error: error.message });

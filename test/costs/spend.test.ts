@@ -811,7 +811,12 @@ describe('calendar', () => {
   ])('%i s buckets give %s', (granularity, kind, zone) => {
     const convention = dayConvention(granularity, 'Europe/Berlin');
 
-    expect(convention).toEqual({ kind, zone, timezone: 'Europe/Berlin', granularitySeconds: granularity });
+    expect(convention).toEqual({
+      kind,
+      zone,
+      timezone: 'Europe/Berlin',
+      granularitySeconds: granularity,
+    });
   });
 
   // 22:30 UTC on March 31 is 01:30 MSK on April 1.

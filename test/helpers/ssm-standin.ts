@@ -22,42 +22,36 @@ export class SsmStandIn {
         ) as { Name?: string; WithDecryption?: boolean };
         res.setHeader('content-type', 'application/x-amz-json-1.1');
         if (target !== 'AmazonSSM.GetParameter') {
-          res
-            .writeHead(400)
-            .end(
-              JSON.stringify({
-                __type: 'UnknownOperationException',
-                message: target,
-              }),
-            );
+          res.writeHead(400).end(
+            JSON.stringify({
+              __type: 'UnknownOperationException',
+              message: target,
+            }),
+          );
           return;
         }
         const name = body.Name ?? '';
         this.reads.push({ name, withDecryption: body.WithDecryption === true });
         const value = this.parameters[name];
         if (value === undefined) {
-          res
-            .writeHead(400)
-            .end(
-              JSON.stringify({
-                __type: 'ParameterNotFound',
-                message: `parameter ${name} not found`,
-              }),
-            );
-          return;
-        }
-        res
-          .writeHead(200)
-          .end(
+          res.writeHead(400).end(
             JSON.stringify({
-              Parameter: {
-                Name: name,
-                Type: 'SecureString',
-                Value: value,
-                Version: 1,
-              },
+              __type: 'ParameterNotFound',
+              message: `parameter ${name} not found`,
             }),
           );
+          return;
+        }
+        res.writeHead(200).end(
+          JSON.stringify({
+            Parameter: {
+              Name: name,
+              Type: 'SecureString',
+              Value: value,
+              Version: 1,
+            },
+          }),
+        );
       });
     });
   }

@@ -3,6 +3,7 @@ import { EVENTS } from '../../lib/notify/port.js';
 import type { ActionRequest } from '../../lib/quota/types.js';
 import type { ScenarioInput } from '../../sim/scenario.js';
 import { HOUR_MS, hourly, startGuard } from '../helpers/guard.js';
+import { recordingLog } from '../helpers/mock-http.js';
 
 const RUN_AT = Date.parse('2026-12-10T12:00:00Z');
 
@@ -226,14 +227,55 @@ describe('QuotaActions', () => {
     const { actions, sim } = await setup();
 
     const first = await actions.execute(cut({ requestId: 'req-1' }));
-    const repeat = await actions.execute(
-      cut({ requestId: 'req-1', mode: 'zero' }),
-    );
+    const repeat = await actions.execute(cut({ requestId: 'req-1' }));
 
     expect(repeat.replayed).toBe(true);
     expect(repeat.status).toBe(first.status);
     expect(repeat.changes).toEqual(first.changes);
     expect(sim.requestsTo('quota.patch')).toHaveLength(2);
+  });
+
+  it('rejects a request id reused for another request', async () => {
+    const { actions } = await setup();
+    await actions.execute(cut({ requestId: 'req-2' }));
+
+    const otherProject = actions.execute(
+      cut({ requestId: 'req-2', project: 'prod' }),
+    );
+    const otherAction = actions.execute({
+      ...cut({ requestId: 'req-2' }),
+      action: 'restore',
+    });
+
+    await expect(otherProject).rejects.toMatchObject({
+      code: 'request_id_conflict',
+    });
+    await expect(otherAction).rejects.toThrow(
+      /request id "req-2" was already used for cut of project sandbox/,
+    );
+  });
+
+  it('keeps a cut done when its audit write keeps failing', async () => {
+    const log = recordingLog();
+    guard = await startGuard({
+      scenario: scenario(),
+      budgets: { projects: { sandbox: {}, prod: { action: 'none' } } },
+      log,
+    });
+    guard.store.appendAudit = async () => {
+      throw new Error('state store unavailable');
+    };
+
+    const result = await guard.actions.execute(cut());
+
+    expect(result.status).toBe('done');
+    expect(
+      log.lines.some(
+        (line) =>
+          line.includes('writing the audit entry failed') &&
+          line.includes('"before":48'),
+      ),
+    ).toBe(true);
   });
 
   it('applies two concurrent cuts once', async () => {

@@ -298,6 +298,41 @@ describe.each([dynamo, files])('StateStore on $name', (factory) => {
     expect(await store.getResult('req-1', NOW)).toEqual({ status: 'done' });
   });
 
+  it('hands a queued notification to one run at a time', async () => {
+    const notification = {
+      event: 'quota.cut' as const,
+      project: { id: 'p1', name: 'Проект' },
+      level: 'done',
+      subject: 'CUT DONE',
+      text: 'text',
+      data: { event: 'quota.cut' },
+    };
+    await store.queueNotification(notification, NOW);
+
+    const [a, b] = await Promise.all([
+      store.claimQueuedNotifications('run-a', NOW, 600_000),
+      store.claimQueuedNotifications('run-b', NOW, 600_000),
+    ]);
+    const claimed = [...a, ...b];
+    await store.settleQueuedNotification(claimed[0]!, false);
+    const again = await store.claimQueuedNotifications(
+      'run-c',
+      NOW + 1_000,
+      600_000,
+    );
+    await store.settleQueuedNotification(again[0]!, true);
+    const empty = await store.claimQueuedNotifications(
+      'run-d',
+      NOW + 2_000,
+      600_000,
+    );
+
+    expect(claimed).toHaveLength(1);
+    expect(claimed[0]?.notification).toEqual(notification);
+    expect(again.map((item) => item.attempts)).toEqual([2]);
+    expect(empty).toEqual([]);
+  });
+
   it('remembers a one-time key until it expires', async () => {
     const first = await store.rememberOnce('sig-1', NOW, 600_000);
     const replay = await store.rememberOnce('sig-1', NOW + 1_000, 600_000);
