@@ -17,13 +17,9 @@ export async function sendQueuedNotifications(
   nowMs: number,
 ): Promise<{ sent: number; failed: number }> {
   const counts = { sent: 0, failed: 0 };
-  let queued: Awaited<ReturnType<StateStore['claimQueuedNotifications']>>;
+  let queued: Awaited<ReturnType<StateStore['queue']['claim']>>;
   try {
-    queued = await deps.store.claimQueuedNotifications(
-      runId,
-      nowMs,
-      OUTBOX_LEASE_MS,
-    );
+    queued = await deps.store.queue.claim(runId, nowMs, OUTBOX_LEASE_MS);
   } catch (error) {
     deps.log.error('reading queued notifications failed', {
       runId,
@@ -52,14 +48,12 @@ export async function sendQueuedNotifications(
         error: errorDetails(error),
       });
     }
-    await deps.store
-      .settleQueuedNotification(item, sent)
-      .catch((error: unknown) => {
-        deps.log.error('settling a queued notification failed', {
-          runId,
-          error: errorDetails(error),
-        });
+    await deps.store.queue.settle(item, sent).catch((error: unknown) => {
+      deps.log.error('settling a queued notification failed', {
+        runId,
+        error: errorDetails(error),
       });
+    });
   }
 
   return counts;

@@ -118,7 +118,7 @@ export async function notifyResult(
       },
     );
     try {
-      await deps.store.queueNotification(notification, nowMs);
+      await deps.store.queue.add(notification, nowMs);
     } catch (queueError) {
       deps.log.error('queueing the quota action notification failed', {
         requestId: result.requestId,

@@ -54,3 +54,8 @@ export function conditionHolds(
 
   return typeof stored === 'number' && stored < value;
 }
+
+/** Returns whether an item's `expiresAt` (epoch seconds) has passed. */
+export function isExpired(item: Item, nowMs: number): boolean {
+  return typeof item.expiresAt === 'number' && item.expiresAt * 1000 < nowMs;
+}

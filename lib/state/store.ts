@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import type { Notification } from '../notify/port.js';
-import type { Item, ItemStore } from './items.js';
+import { NotificationQueue } from './queue.js';
+import { type Item, type ItemStore, isExpired } from './items.js';
 import type {
   AlertRecord,
   AuditEntry,
@@ -12,17 +12,6 @@ const DAY_S = 86_400;
 /** How long alert marks are kept: longer than any period they dedupe. */
 const ALERT_TTL_S = 70 * DAY_S;
 const AUDIT_TTL_S = 400 * DAY_S;
-/** Queued notifications older than this are dropped. */
-const OUTBOX_TTL_S = 14 * DAY_S;
-const OUTBOX = 'outbox';
-
-/** A notification waiting in the state store for another send. */
-export interface QueuedNotification {
-  key: string;
-  attempts: number;
-  version: number;
-  notification: Notification;
-}
 
 export interface AlertClaim {
   /** `project#<id>` or `account#<number>`. */
@@ -45,7 +34,12 @@ export interface AlertClaim {
  * conditional, so concurrent runs agree on one winner.
  */
 export class StateStore {
-  constructor(readonly items: ItemStore) {}
+  /** Notifications whose send failed, waiting for the next run. */
+  readonly queue: NotificationQueue;
+
+  constructor(readonly items: ItemStore) {
+    this.queue = new NotificationQueue(items);
+  }
 
   // ---- alert marks
 
@@ -309,91 +303,6 @@ export class StateStore {
     );
   }
 
-  // ---- notifications waiting for another send
-
-  /** Keeps a notification whose send failed, for a later run to send. */
-  async queueNotification(
-    notification: Notification,
-    nowMs: number,
-  ): Promise<void> {
-    const sk = `pending#${new Date(nowMs).toISOString()}#${randomBytes(4).toString('hex')}`;
-    await this.items.put(
-      {
-        pk: OUTBOX,
-        sk,
-        notification: JSON.stringify(notification),
-        attempts: 1,
-        version: 1,
-        expiresAt: Math.floor(nowMs / 1000) + OUTBOX_TTL_S,
-      },
-      { attributeNotExists: true },
-    );
-  }
-
-  /**
-   * Claims up to `limit` queued notifications for one run, oldest first. A
-   * claim lasts `leaseMs`, so two runs never send the same one at once and a
-   * run that dies leaves it for the next.
-   */
-  async claimQueuedNotifications(
-    runId: string,
-    nowMs: number,
-    leaseMs: number,
-    limit = 50,
-  ): Promise<QueuedNotification[]> {
-    const items = await this.items.query(OUTBOX, 'pending#', { limit });
-    const claimed: QueuedNotification[] = [];
-    for (const item of items) {
-      if (isExpired(item, nowMs)) continue;
-      if (
-        typeof item.claimedAt === 'number' &&
-        nowMs - item.claimedAt < leaseMs
-      )
-        continue;
-      const version = Number(item.version);
-      const won = await this.items.put(
-        { ...item, claimedBy: runId, claimedAt: nowMs, version: version + 1 },
-        { equals: ['version', version] },
-      );
-      if (won) {
-        claimed.push({
-          key: item.sk,
-          attempts: Number(item.attempts),
-          version: version + 1,
-          notification: JSON.parse(String(item.notification)) as Notification,
-        });
-      }
-    }
-
-    return claimed;
-  }
-
-  /** Removes a queued notification once sent, or frees it for the next run. */
-  async settleQueuedNotification(
-    queued: QueuedNotification,
-    sent: boolean,
-  ): Promise<void> {
-    if (sent) {
-      await this.items.delete(OUTBOX, queued.key, {
-        equals: ['version', queued.version],
-      });
-      return;
-    }
-    const item = await this.items.get(OUTBOX, queued.key);
-    if (!item || Number(item.version) !== queued.version) return;
-    const { claimedBy: _claimedBy, claimedAt: _claimedAt, ...rest } = item;
-    await this.items.put(
-      {
-        ...rest,
-        pk: OUTBOX,
-        sk: queued.key,
-        attempts: queued.attempts + 1,
-        version: queued.version + 1,
-      },
-      { equals: ['version', queued.version] },
-    );
-  }
-
   // ---- pending approvals
 
   async putPendingApproval(approval: PendingApproval): Promise<void> {
@@ -437,10 +346,6 @@ function toAlert(item: Item): AlertRecord {
     claimedAt: Number(item.claimedAt),
     version: Number(item.version),
   };
-}
-
-function isExpired(item: Item, nowMs: number): boolean {
-  return typeof item.expiresAt === 'number' && item.expiresAt * 1000 < nowMs;
 }
 
 function toItem(pk: string, sk: string, value: object): Item {

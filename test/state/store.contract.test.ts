@@ -307,25 +307,17 @@ describe.each([dynamo, files])('StateStore on $name', (factory) => {
       text: 'text',
       data: { event: 'quota.cut' },
     };
-    await store.queueNotification(notification, NOW);
+    await store.queue.add(notification, NOW);
 
     const [a, b] = await Promise.all([
-      store.claimQueuedNotifications('run-a', NOW, 600_000),
-      store.claimQueuedNotifications('run-b', NOW, 600_000),
+      store.queue.claim('run-a', NOW, 600_000),
+      store.queue.claim('run-b', NOW, 600_000),
     ]);
     const claimed = [...a, ...b];
-    await store.settleQueuedNotification(claimed[0]!, false);
-    const again = await store.claimQueuedNotifications(
-      'run-c',
-      NOW + 1_000,
-      600_000,
-    );
-    await store.settleQueuedNotification(again[0]!, true);
-    const empty = await store.claimQueuedNotifications(
-      'run-d',
-      NOW + 2_000,
-      600_000,
-    );
+    await store.queue.settle(claimed[0]!, false);
+    const again = await store.queue.claim('run-c', NOW + 1_000, 600_000);
+    await store.queue.settle(again[0]!, true);
+    const empty = await store.queue.claim('run-d', NOW + 2_000, 600_000);
 
     expect(claimed).toHaveLength(1);
     expect(claimed[0]?.notification).toEqual(notification);
