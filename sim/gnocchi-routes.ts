@@ -329,7 +329,7 @@ function toMeasures(
     series
       .buckets(granularity, window.start, window.stop)
       .map(([startMs, value]): [string, number, number] => [
-        new Date(startMs).toISOString().replace(/\.\d{3}Z$/, '+00:00'),
+        isoInstant(startMs),
         granularity,
         value,
       ]),
@@ -410,4 +410,17 @@ export function gnocchiError(
   description: string,
 ): SimResponse {
   return { status, body: { code: status, title, description } };
+}
+
+const isoCache = new Map<number, string>();
+
+/** Formats a bucket start as Gnocchi does; starts repeat, so they are cached. */
+function isoInstant(ms: number): string {
+  let text = isoCache.get(ms);
+  if (text === undefined) {
+    text = new Date(ms).toISOString().replace(/\.\d{3}Z$/, '+00:00');
+    if (isoCache.size >= 100_000) isoCache.clear();
+    isoCache.set(ms, text);
+  }
+  return text;
 }

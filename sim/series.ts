@@ -11,6 +11,7 @@ const DAY_MS = 86_400_000;
 export class CostSeries {
   private readonly hours = new Map<number, number>();
   private readonly days = new Map<number, number>();
+  private readonly cache = new Map<number, [number, number][]>();
 
   static fromSpec(spec: SeriesSpec, nowMs: number): CostSeries {
     const series = new CostSeries();
@@ -33,6 +34,7 @@ export class CostSeries {
   addHour(atMs: number, value: number): void {
     const hour = Math.floor(atMs / HOUR_MS);
     this.hours.set(hour, (this.hours.get(hour) ?? 0) + value);
+    this.cache.clear();
   }
 
   /** Adds every bucket of `other` into this series, for account totals. */
@@ -43,6 +45,7 @@ export class CostSeries {
     for (const [day, value] of other.days) {
       this.days.set(day, (this.days.get(day) ?? 0) + value);
     }
+    this.cache.clear();
   }
 
   /**
@@ -58,10 +61,18 @@ export class CostSeries {
     const fromMs = Number.isFinite(startMs)
       ? Math.floor(startMs / bucketMs) * bucketMs
       : startMs;
+    const all = this.sorted(bucketMs);
+
+    return all.slice(lowerBound(all, fromMs), lowerBound(all, stopMs));
+  }
+
+  /** Every bucket of one length, sorted by start; cached until the series changes. */
+  private sorted(bucketMs: number): [number, number][] {
+    const cached = this.cache.get(bucketMs);
+    if (cached) return cached;
     const sums = new Map<number, number>();
     const add = (atMs: number, value: number) => {
       const bucketStart = Math.floor(atMs / bucketMs) * bucketMs;
-      if (bucketStart < fromMs || bucketStart >= stopMs) return;
       sums.set(bucketStart, (sums.get(bucketStart) ?? 0) + value);
     };
     if (bucketMs >= HOUR_MS) {
@@ -70,8 +81,10 @@ export class CostSeries {
     if (bucketMs >= DAY_MS) {
       for (const [day, value] of this.days) add(day * DAY_MS, value);
     }
+    const result = [...sums].sort((a, b) => a[0] - b[0]);
+    this.cache.set(bucketMs, result);
 
-    return [...sums].sort((a, b) => a[0] - b[0]);
+    return result;
   }
 
   private generate(
@@ -95,4 +108,17 @@ export class CostSeries {
       this.hours.set(hour, rates[(hour - fromHour) % rates.length] ?? 0);
     }
   }
+}
+
+/** Index of the first bucket that starts at or after `ms`. */
+function lowerBound(buckets: readonly [number, number][], ms: number): number {
+  let low = 0;
+  let high = buckets.length;
+  while (low < high) {
+    const middle = (low + high) >> 1;
+    if ((buckets[middle] as [number, number])[0] < ms) low = middle + 1;
+    else high = middle;
+  }
+
+  return low;
 }

@@ -90,53 +90,157 @@ export function queryWindow(
 
 /**
  * Works out a project's spend per period and its data status from the series
- * of every source. Pure: the same input always gives the same output.
+ * of every source, in one pass over the buckets. Pure: the same input always
+ * gives the same output.
  */
 export function evaluateSpend(input: SpendInput): Spend {
-  const { runAtMs, convention } = input;
-  const buckets = usableBuckets(input);
-  const today = dayOf(runAtMs, convention);
-  const yesterday = previousDay(today, convention);
-  const month = monthOf(runAtMs, convention);
-  const newestBucketMs = buckets.reduce<number | null>(
-    (newest, bucket) =>
-      newest === null || bucket.startMs > newest ? bucket.startMs : newest,
-    null,
-  );
-  const { dataStatus, reason } = statusOf(
-    input,
-    buckets.length,
-    newestBucketMs,
-  );
+  const calendar = runCalendar(input.runAtMs, input.convention);
+  const sums = sumBuckets(input, calendar);
+  const { dataStatus, reason } = statusOf(input, sums.count, sums.newestMs);
+  const monthSpent = sums.month.kopecks();
 
   return {
     dataStatus,
     reason,
-    newestBucketMs,
+    newestBucketMs: sums.newestMs,
     days: [
-      daySpend(yesterday, buckets, input),
-      daySpend(today, buckets, input),
+      daySpend(calendar.days, sums, 1, input),
+      daySpend(calendar.days, sums, 0, input),
     ],
     month: {
-      month: month.key,
-      startMs: month.startMs,
-      endMs: month.endMs,
-      spentKopecks: sumKopecks(buckets, month.startMs, runAtMs + 1),
-      forecastKopecks: forecast(month, buckets, input),
+      month: calendar.month.key,
+      startMs: calendar.month.startMs,
+      endMs: calendar.month.endMs,
+      spentKopecks: monthSpent,
+      forecastKopecks: forecast(calendar, sums, monthSpent, input),
     },
   };
 }
 
-function usableBuckets(input: SpendInput): CostBucket[] {
-  return input.sources.flatMap((source) =>
-    source.kind === 'ok'
-      ? source.buckets.filter(
-          (bucket) =>
-            bucket.granularitySeconds === input.granularitySeconds &&
-            bucket.startMs <= input.runAtMs,
-        )
-      : [],
-  );
+/** The periods of one run: every day from today back to the month start. */
+interface RunCalendar {
+  /** Today first, then each day before it down to yesterday or the month start, whichever is earlier. */
+  days: Period[];
+  month: Period;
+  dayOfMonth: number;
+}
+
+let lastCalendar: { key: string; calendar: RunCalendar } | undefined;
+
+/**
+ * Builds the days and the month of a run. Every project of a run shares the
+ * same instant and convention, so the last result is reused: working out
+ * zone offsets is the costliest step of the whole evaluation.
+ */
+function runCalendar(runAtMs: number, convention: DayConvention): RunCalendar {
+  const key = `${runAtMs}|${convention.zone}|${convention.kind}`;
+  if (lastCalendar?.key === key) return lastCalendar.calendar;
+  const month = monthOf(runAtMs, convention);
+  const days = [dayOf(runAtMs, convention)];
+  for (;;) {
+    const earlier = previousDay(days.at(-1) as Period, convention);
+    days.push(earlier);
+    if (earlier.startMs <= month.startMs || days.length > 32) break;
+  }
+  const calendar = { days, month, dayOfMonth: dayOfMonth(runAtMs, convention) };
+  lastCalendar = { key, calendar };
+
+  return calendar;
+}
+
+/** Sums per period in integer micro-kopecks. */
+interface BucketSums {
+  count: number;
+  newestMs: number | null;
+  month: MicroSum;
+  /** By index in `RunCalendar.days`. */
+  days: MicroSum[];
+  /** Whether the bucket that ends each day was seen. */
+  lastBucketSeen: boolean[];
+  bucketsPerDay: number[];
+}
+
+function sumBuckets(input: SpendInput, calendar: RunCalendar): BucketSums {
+  const { days, month } = calendar;
+  const bucketMs = input.granularitySeconds * 1000;
+  const sums: BucketSums = {
+    count: 0,
+    newestMs: null,
+    month: new MicroSum(),
+    days: days.map(() => new MicroSum()),
+    lastBucketSeen: days.map(() => false),
+    bucketsPerDay: days.map(() => 0),
+  };
+  const oldestMs = (days.at(-1) as Period).startMs;
+  for (const source of input.sources) {
+    if (source.kind !== 'ok') continue;
+    for (const bucket of source.buckets) {
+      const startMs = bucket.startMs;
+      if (
+        bucket.granularitySeconds !== input.granularitySeconds ||
+        startMs > input.runAtMs
+      )
+        continue;
+      sums.count++;
+      if (sums.newestMs === null || startMs > sums.newestMs)
+        sums.newestMs = startMs;
+      const micro = Math.round(bucket.value * 1_000_000);
+      if (startMs >= month.startMs) sums.month.add(micro);
+      if (startMs < oldestMs) continue;
+      const index = dayIndex(days, startMs);
+      if (index < 0) continue;
+      (sums.days[index] as MicroSum).add(micro);
+      (sums.bucketsPerDay[index] as number)++;
+      if (startMs === (days[index] as Period).endMs - bucketMs)
+        sums.lastBucketSeen[index] = true;
+    }
+  }
+
+  return sums;
+}
+
+/** Index of the day that contains `ms` in days sorted newest first, or -1. */
+function dayIndex(days: readonly Period[], ms: number): number {
+  let low = 0;
+  let high = days.length - 1;
+  while (low <= high) {
+    const middle = (low + high) >> 1;
+    const day = days[middle] as Period;
+    if (ms < day.startMs) low = middle + 1;
+    else if (ms >= day.endMs) high = middle - 1;
+    else return middle;
+  }
+
+  return -1;
+}
+
+/**
+ * An exact sum of integer micro-kopecks: a double while the total stays
+ * below 2^53, a BigInt past that, so no amount the config accepts loses
+ * precision.
+ */
+class MicroSum {
+  private small = 0;
+  private large: bigint | undefined;
+
+  add(micro: number): void {
+    if (this.large !== undefined) {
+      this.large += BigInt(micro);
+      return;
+    }
+    const next = this.small + micro;
+    if (Number.isSafeInteger(next) && Number.isSafeInteger(micro)) {
+      this.small = next;
+      return;
+    }
+    this.large = BigInt(this.small) + toMicroKopecks(micro / 1_000_000);
+  }
+
+  kopecks(): number {
+    return this.large === undefined
+      ? microToKopecks(BigInt(this.small))
+      : microToKopecks(this.large);
+  }
 }
 
 function statusOf(
@@ -167,41 +271,22 @@ function statusOf(
 }
 
 function daySpend(
-  day: Period,
-  buckets: CostBucket[],
+  days: readonly Period[],
+  sums: BucketSums,
+  index: number,
   input: SpendInput,
 ): DaySpend {
-  const inDay = buckets.filter(
-    (bucket) => bucket.startMs >= day.startMs && bucket.startMs < day.endMs,
-  );
-  const lastBucketMs = day.endMs - input.granularitySeconds * 1000;
+  const day = days[index] as Period;
 
   return {
     date: day.key,
     startMs: day.startMs,
     endMs: day.endMs,
-    spentKopecks: sumKopecks(inDay, day.startMs, day.endMs),
+    spentKopecks: (sums.days[index] as MicroSum).kopecks(),
     complete:
-      input.runAtMs >= day.endMs &&
-      inDay.some((bucket) => bucket.startMs === lastBucketMs),
-    buckets: inDay.length,
+      input.runAtMs >= day.endMs && (sums.lastBucketSeen[index] as boolean),
+    buckets: sums.bucketsPerDay[index] as number,
   };
-}
-
-/** Sums buckets that start in `[fromMs, toMs)`, exactly, then rounds once. */
-function sumKopecks(
-  buckets: readonly CostBucket[],
-  fromMs: number,
-  toMs: number,
-): number {
-  let micro = 0n;
-  for (const bucket of buckets) {
-    if (bucket.startMs >= fromMs && bucket.startMs < toMs) {
-      micro += toMicroKopecks(bucket.value);
-    }
-  }
-
-  return microToKopecks(micro);
 }
 
 /**
@@ -210,26 +295,27 @@ function sumKopecks(
  * for the rest of today). Null before then or without a complete day.
  */
 function forecast(
-  month: Period,
-  buckets: CostBucket[],
+  calendar: RunCalendar,
+  sums: BucketSums,
+  monthSpent: number,
   input: SpendInput,
 ): number | null {
-  const { runAtMs, convention } = input;
-  if (dayOfMonth(runAtMs, convention) < FORECAST_FROM_DAY) return null;
+  if (calendar.dayOfMonth < FORECAST_FROM_DAY) return null;
   const recent: number[] = [];
-  let day = previousDay(dayOf(runAtMs, convention), convention);
-  while (day.startMs >= month.startMs && recent.length < FORECAST_DAYS) {
-    const spend = daySpend(day, buckets, input);
+  for (
+    let index = 1;
+    index < calendar.days.length && recent.length < FORECAST_DAYS;
+    index++
+  ) {
+    const day = calendar.days[index] as Period;
+    if (day.startMs < calendar.month.startMs) break;
+    const spend = daySpend(calendar.days, sums, index, input);
     if (spend.complete) recent.push(spend.spentKopecks);
-    day = previousDay(day, convention);
   }
   if (recent.length === 0) return null;
   const averageKopecks =
     recent.reduce((sum, value) => sum + value, 0) / recent.length;
-  const daysLeft = (month.endMs - runAtMs) / DAY_MS;
+  const daysLeft = (calendar.month.endMs - input.runAtMs) / DAY_MS;
 
-  return (
-    sumKopecks(buckets, month.startMs, runAtMs + 1) +
-    Math.round(averageKopecks * daysLeft)
-  );
+  return monthSpent + Math.round(averageKopecks * daysLeft);
 }

@@ -26,6 +26,9 @@ export interface CostReaderOptions {
  */
 const REFUSED_STATUSES = new Set([400, 403, 404, 405, 501]);
 
+/** Buckets aimed for in one `POST /aggregates` answer. */
+const MAX_POINTS_PER_BATCH = 50_000;
+
 /**
  * Reads one metric for many resources of one Gnocchi source: in batches
  * through `POST /aggregates`, or one resource at a time when the deployment
@@ -70,7 +73,7 @@ export class CostReader {
     // back to single reads never waits for a slot that it occupies itself.
     const batchLimit = pLimit(this.concurrency);
     const singleLimit = pLimit(this.concurrency);
-    const batches = chunk(withMetric, this.batchSize);
+    const batches = chunk(withMetric, this.batchSizeFor(query));
     await Promise.all(
       batches.map((batch) =>
         batchLimit(() =>
@@ -80,6 +83,26 @@ export class CostReader {
     );
 
     return results;
+  }
+
+  /**
+   * Projects per batch: at most `batchSize`, and fewer for long series, so
+   * that one answer stays near MAX_POINTS_PER_BATCH buckets (about 2 MB of
+   * JSON) and batches parse while others are still on the wire.
+   */
+  private batchSizeFor(query: MeasureQuery): number {
+    const points = Math.max(
+      1,
+      Math.ceil(
+        (query.stop.getTime() - query.start.getTime()) /
+          (query.granularitySeconds * 1000),
+      ),
+    );
+
+    return Math.max(
+      1,
+      Math.min(this.batchSize, Math.floor(MAX_POINTS_PER_BATCH / points)),
+    );
   }
 
   private async readBatch(

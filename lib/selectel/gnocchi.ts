@@ -214,21 +214,56 @@ export function formatInstant(date: Date): string {
   return date.toISOString().replace(/\.\d{3}Z$/, '+00:00');
 }
 
+/**
+ * Converts Gnocchi's `[start, granularity, value]` entries to buckets,
+ * rejecting any entry of another shape. Bucket starts repeat across the
+ * series of a batch, so parsed timestamps are kept in a small cache.
+ */
 function toBuckets(
-  measures: [string, number, number][],
+  measures: readonly unknown[],
   method: string,
   path: string,
 ): Bucket[] {
-  return measures.map(([start, granularitySeconds, value]) => {
-    const startMs = Date.parse(start);
-    if (Number.isNaN(startMs) || !Number.isFinite(value)) {
+  const buckets: Bucket[] = new Array(measures.length);
+  for (let index = 0; index < measures.length; index++) {
+    const entry = measures[index];
+    const [start, granularitySeconds, value] = Array.isArray(entry)
+      ? entry
+      : [];
+    const startMs =
+      typeof start === 'string' ? parseInstant(start) : Number.NaN;
+    if (
+      !Array.isArray(entry) ||
+      entry.length !== 3 ||
+      Number.isNaN(startMs) ||
+      typeof granularitySeconds !== 'number' ||
+      typeof value !== 'number' ||
+      !Number.isFinite(value)
+    ) {
       throw new SelectelResponseError({
         method,
         path,
         status: 200,
-        issues: [`invalid measure ${JSON.stringify([start, value])}`],
+        issues: [
+          `invalid measure at ${index}: ${JSON.stringify(entry)?.slice(0, 100)}`,
+        ],
       });
     }
-    return { startMs, granularitySeconds, value };
-  });
+    buckets[index] = { startMs, granularitySeconds, value };
+  }
+
+  return buckets;
+}
+
+const instantCache = new Map<string, number>();
+
+function parseInstant(text: string): number {
+  let ms = instantCache.get(text);
+  if (ms === undefined) {
+    ms = Date.parse(text);
+    if (instantCache.size >= 10_000) instantCache.clear();
+    instantCache.set(text, ms);
+  }
+
+  return ms;
 }
