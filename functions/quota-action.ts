@@ -1,8 +1,4 @@
-import {
-  IdempotencyConfig,
-  makeIdempotent,
-} from '@aws-lambda-powertools/idempotency';
-import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import { IdempotencyConfig } from '@aws-lambda-powertools/idempotency';
 import type {
   APIGatewayProxyEventV2,
   APIGatewayProxyStructuredResultV2,
@@ -10,6 +6,10 @@ import type {
   SNSEvent,
 } from 'aws-lambda';
 import { handleCutEvent } from '../lib/quota/events.js';
+import {
+  idempotentActions,
+  REQUEST_FIELDS_PATH,
+} from '../lib/quota/idempotency.js';
 import type { ActionRequest, ActionResult } from '../lib/quota/types.js';
 import { handleWebhook } from '../lib/webhook/handler.js';
 import {
@@ -25,6 +25,7 @@ const logger = createLogger('budget-guard-quota-action', () => secrets);
 const log = powertoolsLog(logger);
 const idempotencyConfig = new IdempotencyConfig({
   eventKeyJmesPath: 'requestId',
+  payloadValidationJmesPath: REQUEST_FIELDS_PATH,
   expiresAfterSeconds: 24 * 3600,
 });
 let idempotentExecute:
@@ -43,7 +44,11 @@ export async function handler(
   idempotencyConfig.registerLambdaContext(context);
   const deps = await load();
   if ('Records' in event) {
-    return handleCutEvent(event, { actions: deps.actions, log });
+    return handleCutEvent(event, {
+      actions: deps.actions,
+      store: deps.store,
+      log,
+    });
   }
   if (!('requestContext' in event)) {
     logger.error('unknown event shape', { keys: Object.keys(event) });
@@ -92,14 +97,11 @@ function executor(deps: FunctionRuntime) {
     return (request: ActionRequest & { requestId: string }) =>
       deps.actions.execute(request);
   }
-  idempotentExecute ??= makeIdempotent(
-    (request: ActionRequest & { requestId: string }) =>
-      deps.actions.execute(request),
+  idempotentExecute ??= idempotentActions(
+    (request) => deps.actions.execute(request),
     {
-      persistenceStore: new DynamoDBPersistenceLayer({
-        tableName: deps.env.IDEMPOTENCY_TABLE,
-        awsSdkV3Client: deps.dynamodb,
-      }),
+      tableName: deps.env.IDEMPOTENCY_TABLE,
+      client: deps.dynamodb,
       config: idempotencyConfig,
     },
   );

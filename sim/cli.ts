@@ -30,7 +30,7 @@ async function main(): Promise<void> {
     );
   }
   const scenario: unknown = values.scenario
-    ? parseYaml(await readFile(values.scenario, 'utf8'))
+    ? parseYaml(await readScenario(values.scenario))
     : {};
   const sim = await SelectelSimulator.start(parseScenario(scenario ?? {}), {
     port,
@@ -42,6 +42,19 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+}
+
+async function readScenario(path: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new Error(
+      code === 'ENOENT'
+        ? `scenario file ${path} not found; give the path of a YAML or JSON scenario, such as examples/local-scenario.yml`
+        : `cannot read the scenario file ${path} (${code ?? String(error)})`,
+    );
+  }
 }
 
 main().catch((error: unknown) => {

@@ -127,7 +127,19 @@ export async function runCheck(
     ),
   );
   const account = collected.account
-    ? await handleAccount(deps, sender, messages, context, collected.account)
+    ? await handleAccount(
+        deps,
+        sender,
+        messages,
+        context,
+        collected.account,
+      ).catch((error: unknown) => {
+        deps.log.error('account budget check failed', {
+          runId,
+          error: errorDetails(error),
+        });
+        return null;
+      })
     : null;
   const warnings = [
     ...collected.warnings,

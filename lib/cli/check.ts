@@ -1,3 +1,4 @@
+import { DateTime } from 'luxon';
 import { checkReport, checkTable } from '../check/report.js';
 import { runCheck } from '../check/run.js';
 import { localCutRequester } from '../quota/local-requester.js';
@@ -52,12 +53,14 @@ export function parseNow(
 ): number | undefined {
   if (value === undefined) return undefined;
   const text = String(value);
-  const ms = Date.parse(text);
-  if (!/(Z|[+-]\d{2}:?\d{2})$/i.test(text) || Number.isNaN(ms)) {
+  // luxon rejects dates that do not exist (2026-02-30), which Date.parse
+  // would roll over into the next month.
+  const parsed = DateTime.fromISO(text, { setZone: true });
+  if (!/(Z|[+-]\d{2}:?\d{2})$/i.test(text) || !parsed.isValid) {
     throw new UsageError(
       `invalid --now ${JSON.stringify(text)}: give an ISO 8601 instant with a UTC offset, such as 2026-12-04T12:00:00Z`,
     );
   }
 
-  return ms;
+  return parsed.toMillis();
 }

@@ -66,6 +66,13 @@ const COMMON_OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
+/** Most PROJECT arguments each command takes. */
+const MAX_POSITIONALS: Record<string, number> = {
+  cut: 1,
+  restore: 1,
+  status: 1,
+};
+
 const COMMANDS = {
   check: {
     options: { now: { type: 'string' }, 'dry-run': { type: 'boolean' } },
@@ -147,7 +154,16 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     };
   } catch (error) {
     io.stderr.write(
-      `budget-guard ${name}: ${(error as Error).message}; run budget-guard --help\n`,
+      `budget-guard ${name}: ${optionMessage(error, command.options)}\n`,
+    );
+    return 2;
+  }
+  const extra = parsed.positionals.slice(MAX_POSITIONALS[name] ?? 0);
+  if (extra.length > 0) {
+    io.stderr.write(
+      `budget-guard ${name}: unexpected argument ${JSON.stringify(extra[0])}; ${name} takes ${
+        MAX_POSITIONALS[name] ? 'one PROJECT' : 'no arguments'
+      } (run budget-guard --help)\n`,
     );
     return 2;
   }
@@ -159,8 +175,56 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   try {
     return await command.run(context);
   } catch (error) {
-    return reportError(io, name, error);
+    return reportError(io, name, error, context.json);
   }
+}
+
+/**
+ * Rewrites parseArgs' error as one sentence naming the option, with the
+ * closest known option when one is near.
+ */
+function optionMessage(error: unknown, commandOptions: object): string {
+  const code = (error as { code?: string }).code;
+  const text = error instanceof Error ? error.message : String(error);
+  const given = /'(-{1,2}[^'\s]+)'/.exec(text)?.[1];
+  if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && given) {
+    const known = [
+      ...Object.keys(COMMON_OPTIONS),
+      ...Object.keys(commandOptions),
+    ].map((option) => `--${option}`);
+    const close = known.find((option) => similar(option, given));
+    return `unknown option ${given}${close ? `; did you mean ${close}?` : ''} (run budget-guard --help)`;
+  }
+  if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && given) {
+    return `option ${given} needs a value (run budget-guard --help)`;
+  }
+
+  return `${text.split('\n')[0]} (run budget-guard --help)`;
+}
+
+/** Tells whether two option names differ only by dashes, case or one edit. */
+function similar(a: string, b: string): boolean {
+  const plain = (text: string) => text.replace(/-/g, '').toLowerCase();
+  const [x, y] = [plain(a), plain(b)];
+  if (x === y) return true;
+  if (Math.abs(x.length - y.length) > 1) return false;
+  let edits = 0;
+  for (let i = 0, j = 0; i < x.length || j < y.length; ) {
+    if (x[i] === y[j]) {
+      i++;
+      j++;
+      continue;
+    }
+    if (++edits > 1) return false;
+    if (x.length > y.length) i++;
+    else if (y.length > x.length) j++;
+    else {
+      i++;
+      j++;
+    }
+  }
+
+  return true;
 }
 
 function buildContext(io: CliIo, parsed: ParsedArgs): CommandContext {
@@ -186,21 +250,35 @@ function buildContext(io: CliIo, parsed: ParsedArgs): CommandContext {
   };
 }
 
-function reportError(io: CliIo, command: string, error: unknown): number {
-  if (error instanceof ConfigError || error instanceof UsageError) {
-    io.stderr.write(`budget-guard ${command}: ${error.message}\n`);
-    return 2;
+function reportError(
+  io: CliIo,
+  command: string,
+  error: unknown,
+  json: boolean,
+): number {
+  const message = error instanceof Error ? error.message : String(error);
+  const status = exitStatusOf(error);
+  io.stderr.write(`budget-guard ${command}: ${message}\n`);
+  if (json) {
+    // Scripts that read stdout get one document whatever happens.
+    const body: Record<string, unknown> = {
+      error: message,
+      exitStatus: status,
+    };
+    if (error instanceof ConfigError) body.issues = error.issues;
+    if (error instanceof QuotaActionError) body.code = error.code;
+    io.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
   }
+
+  return status;
+}
+
+/** 2 for bad usage or input (config, arguments, project names), 1 otherwise. */
+function exitStatusOf(error: unknown): number {
+  if (error instanceof ConfigError || error instanceof UsageError) return 2;
   if (error instanceof QuotaActionError) {
-    io.stderr.write(`budget-guard ${command}: ${error.message}\n`);
-    return error.code === 'invalid_request' ||
-      error.code === 'request_id_conflict'
-      ? 2
-      : 1;
+    return error.code === 'request_in_progress' ? 1 : 2;
   }
-  io.stderr.write(
-    `budget-guard ${command}: ${error instanceof Error ? error.message : String(error)}\n`,
-  );
 
   return 1;
 }

@@ -21,7 +21,7 @@ export async function signCommand(context: CommandContext): Promise<number> {
     );
   }
   const body = bodyOption.startsWith('@')
-    ? await readFile(resolve(context.io.cwd, bodyOption.slice(1)), 'utf8')
+    ? await readBodyFile(resolve(context.io.cwd, bodyOption.slice(1)))
     : bodyOption;
   try {
     JSON.parse(body);
@@ -37,7 +37,10 @@ export async function signCommand(context: CommandContext): Promise<number> {
       : Math.floor((context.io.now ?? Date.now)() / 1000);
   if (!Number.isInteger(timestamp) || timestamp <= 0)
     throw new UsageError('--time must be a Unix time in seconds');
-  const header = signatureHeader(secret, timestamp, body);
+  // WEBHOOK_SECRET may hold the new and the old secret during a rotation,
+  // separated by a comma, as the function reads it; the first one signs.
+  const signing = secret.split(',')[0]?.trim() ?? '';
+  const header = signatureHeader(signing, timestamp, body);
   const url = context.options.url;
   if (context.json) {
     context.printJson({
@@ -55,6 +58,19 @@ export async function signCommand(context: CommandContext): Promise<number> {
   }
 
   return 0;
+}
+
+async function readBodyFile(path: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new UsageError(
+      code === 'ENOENT'
+        ? `--body file ${path} not found; give the path of a JSON file after @`
+        : `cannot read the --body file ${path} (${code ?? String(error)})`,
+    );
+  }
 }
 
 function shellQuote(text: string): string {

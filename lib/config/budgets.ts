@@ -18,8 +18,10 @@ export type BudgetSource = 'id' | 'name' | 'default';
 export const DEFAULT_WARN_AT = 0.8;
 
 /**
- * Resolves a project's budget: the override keyed by its id wins over one
- * keyed by its name, and each field not set falls back to `budgets.default`.
+ * Resolves a project's budget field by field: the override keyed by its id
+ * wins over the one keyed by its name, which wins over `budgets.default`.
+ * So `prod: {action: none}` stays protected when `<prod id>: {monthly: …}`
+ * is added.
  */
 export function budgetFor(
   config: Config,
@@ -31,9 +33,12 @@ export function budgetFor(
   const own = (key: string) =>
     Object.hasOwn(overrides, key) ? overrides[key] : undefined;
   const byId = own(project.id);
-  const byName = byId ? undefined : own(project.name);
-  const override = byId ?? byName ?? {};
-  const merged: BudgetInput = { ...config.budgets.default, ...override };
+  const byName = own(project.name);
+  const merged: BudgetInput = {
+    ...config.budgets.default,
+    ...byName,
+    ...byId,
+  };
 
   return {
     budget: toEffective(merged),

@@ -1,4 +1,4 @@
-import { parseDocument } from 'yaml';
+import { type Document, isMap, isScalar, parseDocument, visit } from 'yaml';
 import { ConfigError } from './errors.js';
 import type { Config } from './schema.js';
 import { readConfigText, validateConfig } from './validate.js';
@@ -27,6 +27,12 @@ export function parseConfig(text: string, file = 'budgets.yml'): Config {
     );
   }
 
+  const prototypeKey = findPrototypeKey(document);
+  if (prototypeKey !== undefined) {
+    throw new ConfigError(file, [
+      { path: prototypeKey, message: 'unknown key "__proto__"; remove it' },
+    ]);
+  }
   let data: unknown;
   try {
     data = document.toJS();
@@ -46,4 +52,30 @@ export function parseConfig(text: string, file = 'budgets.yml'): Config {
 
 function oneLine(text: string): string {
   return text.split('\n')[0] ?? text;
+}
+
+/**
+ * Returns the path of the object holding a `__proto__` key (empty at the
+ * top level), a key that converting the document to objects would drop
+ * silently, since it sets the prototype instead.
+ */
+function findPrototypeKey(document: Document): string | undefined {
+  let found: string | undefined;
+  visit(document, {
+    Pair(_key, pair, path) {
+      if (!isScalar(pair.key) || pair.key.value !== '__proto__')
+        return undefined;
+      const names = path
+        .filter((node) => !isMap(node))
+        .flatMap((node) =>
+          node && 'key' in node && isScalar(node.key)
+            ? [String(node.key.value)]
+            : [],
+        );
+      found = names.join('.');
+      return visit.BREAK;
+    },
+  });
+
+  return found;
 }

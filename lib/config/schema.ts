@@ -24,6 +24,34 @@ const RublesSchema = z
     error: 'expected whole kopecks: at most two decimals',
   });
 
+/** A key that would set an object's prototype instead of naming a project. */
+const RESERVED_KEYS = new Set(['__proto__']);
+
+/**
+ * Lowercases override keys that are project ids, since the management APIs
+ * write ids in lowercase and the CLI accepts any case. Two keys that differ
+ * only in case are an error.
+ */
+function lowercaseProjectIds(
+  projects: Record<string, BudgetInput>,
+  ctx: z.core.$RefinementCtx,
+): Record<string, BudgetInput> {
+  const result: Record<string, BudgetInput> = {};
+  for (const [key, budget] of Object.entries(projects)) {
+    const normalized = /^[0-9a-f]{32}$/i.test(key) ? key.toLowerCase() : key;
+    if (Object.hasOwn(result, normalized)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [key],
+        message: `names project ${normalized} a second time; keep one entry per project`,
+      });
+    }
+    result[normalized] = budget;
+  }
+
+  return result;
+}
+
 /** A share of a limit with at most four decimals, such as 0.8 or 1.2. */
 const FractionSchema = z
   .number({ error: 'expected a fraction of the limit, such as 0.8' })
@@ -34,8 +62,17 @@ const FractionSchema = z
     { error: 'expected at most four decimals' },
   );
 
+/** The warning share: below the limit itself, which is the `over` level. */
+const WarnFractionSchema = FractionSchema.refine((value) => value < 1, {
+  error: 'expected a share below 1, such as 0.8 for 80% of the limit',
+});
+
 const UrlSchema = z
   .url({ protocol: /^https?$/, error: 'expected an http or https URL' })
+  .refine((url) => !/^https?:\/\/[^/]*@/i.test(url), {
+    error:
+      'expected a URL without a user name or password; credentials go in the environment',
+  })
   .transform((url) => url.replace(/\/+$/, ''));
 
 export const ActionSchema = z.enum(['freeze', 'zero', 'none'], {
@@ -53,8 +90,8 @@ export const BudgetSchema = strict({
   /** Daily limit in rubles; `null` removes a default limit. */
   daily: RublesSchema.nullable().optional(),
   monthly: RublesSchema.nullable().optional(),
-  /** Share of a limit that warns; 0.8 when not set anywhere. */
-  warnAt: FractionSchema.optional(),
+  /** Share of a limit that warns, below 1; 0.8 when not set anywhere. */
+  warnAt: WarnFractionSchema.optional(),
   /** Share of a limit that cuts; no cut when not set or `null`. */
   cutAt: FractionSchema.nullable().optional(),
   action: ActionSchema.optional(),
@@ -65,7 +102,7 @@ export type BudgetInput = z.infer<typeof BudgetSchema>;
 export const AccountBudgetSchema = strict({
   daily: RublesSchema.nullable().optional(),
   monthly: RublesSchema.nullable().optional(),
-  warnAt: FractionSchema.optional(),
+  warnAt: WarnFractionSchema.optional(),
 });
 
 const TimezoneSchema = z.string().refine((zone) => IANAZone.isValidZone(zone), {
@@ -89,7 +126,14 @@ export const ConfigSchema = strict({
   endpoints: strict({
     resell: UrlSchema.optional(),
     identity: UrlSchema.optional(),
-    gnocchi: z.array(UrlSchema).min(1).optional(),
+    // Spend is summed over the sources, so one listed twice would count twice.
+    gnocchi: z
+      .array(UrlSchema)
+      .min(1)
+      .refine((urls) => new Set(urls).size === urls.length, {
+        error: 'lists the same endpoint twice; spend would be counted twice',
+      })
+      .optional(),
     quotaManager: z
       .record(
         z.string().regex(/^[a-z]{2,4}-\d+$/, {
@@ -144,7 +188,18 @@ export const ConfigSchema = strict({
     account: AccountBudgetSchema.optional(),
     default: BudgetSchema.default({}),
     /** Overrides keyed by project id (32 hex digits) or project name. */
-    projects: z.record(z.string().min(1), BudgetSchema).default({}),
+    projects: z
+      .record(
+        z
+          .string()
+          .min(1)
+          .refine((key) => !RESERVED_KEYS.has(key), {
+            error: 'is not allowed as a project key',
+          }),
+        BudgetSchema,
+      )
+      .transform(lowercaseProjectIds)
+      .default({}),
   }),
   notifications: strict({
     /** Put in front of every subject. */

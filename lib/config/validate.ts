@@ -2,7 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { DateTime } from 'luxon';
 import type * as z from 'zod';
 import { type ConfigIssue, ConfigError } from './errors.js';
-import { type Config, ConfigSchema } from './schema.js';
+import { DEFAULT_WARN_AT } from './budgets.js';
+import { type BudgetInput, type Config, ConfigSchema } from './schema.js';
 
 /** Reads a config file's text, naming the fix when it is missing. */
 export async function readConfigText(file: string): Promise<string> {
@@ -24,8 +25,11 @@ export function validateConfig(data: unknown, file = 'budgets.yml'): Config {
   if (!parsed.success) {
     throw new ConfigError(file, parsed.error.issues.map(toConfigIssue));
   }
-  const problem = granularityProblem(parsed.data);
-  if (problem) throw new ConfigError(file, [problem]);
+  const problems = [
+    granularityProblem(parsed.data),
+    ...levelOrderProblems(parsed.data),
+  ].filter((issue): issue is ConfigIssue => issue !== undefined);
+  if (problems.length > 0) throw new ConfigError(file, problems);
 
   return parsed.data;
 }
@@ -37,7 +41,7 @@ function toConfigIssue(issue: z.core.$ZodIssue): ConfigIssue {
     issue.input !== undefined &&
     issue.code !== 'unrecognized_keys' &&
     typeof issue.input !== 'object'
-      ? ` (got ${JSON.stringify(issue.input)})`
+      ? ` (got ${JSON.stringify(maskUserinfo(issue.input))})`
       : '';
   const message =
     issue.code === 'invalid_type' && issue.input === undefined
@@ -45,6 +49,40 @@ function toConfigIssue(issue: z.core.$ZodIssue): ConfigIssue {
       : `${issue.message}${shown}`;
 
   return { path, message };
+}
+
+/** Hides a user name and password written into a URL, so errors never echo them. */
+function maskUserinfo(value: unknown): unknown {
+  return typeof value === 'string'
+    ? value.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@]*@/i, '$1***@')
+    : value;
+}
+
+/**
+ * A cut level at or below the warning level would cut a project before it
+ * is ever warned; checked for the default and for each override over it.
+ */
+function levelOrderProblems(config: Config): ConfigIssue[] {
+  const { default: fallback, projects } = config.budgets;
+  const budgets: [string, BudgetInput][] = [
+    ['budgets.default', fallback],
+    ...Object.entries(projects).map(([key, budget]): [string, BudgetInput] => [
+      `budgets.projects.${key}`,
+      { ...fallback, ...budget },
+    ]),
+  ];
+  const issues: ConfigIssue[] = [];
+  for (const [path, budget] of budgets) {
+    const warnAt = budget.warnAt ?? DEFAULT_WARN_AT;
+    if (budget.cutAt != null && budget.cutAt <= warnAt) {
+      issues.push({
+        path: `${path}.cutAt`,
+        message: `cutAt ${budget.cutAt} is not above warnAt ${warnAt}, so a project would be cut before it is warned; raise cutAt or lower warnAt`,
+      });
+    }
+  }
+
+  return issues;
 }
 
 /**

@@ -34,15 +34,12 @@ export function dayConvention(
 }
 
 export function dayOf(ms: number, convention: DayConvention): Period {
-  const start = DateTime.fromMillis(ms, { zone: convention.zone }).startOf(
-    'day',
-  );
+  const key = localDate(ms, convention.zone);
 
   return {
-    key: start.toISODate() as string,
-    startMs: start.toMillis(),
-    // plus({ days: 1 }) keeps 23- and 25-hour days of daylight saving time.
-    endMs: start.plus({ days: 1 }).toMillis(),
+    key,
+    startMs: startOfLocalDate(key, convention.zone),
+    endMs: startOfLocalDate(addDays(key, 1), convention.zone),
   };
 }
 
@@ -51,20 +48,71 @@ export function previousDay(day: Period, convention: DayConvention): Period {
 }
 
 export function monthOf(ms: number, convention: DayConvention): Period {
-  const start = DateTime.fromMillis(ms, { zone: convention.zone }).startOf(
-    'month',
-  );
+  const key = localDate(ms, convention.zone).slice(0, 7);
+  const first = `${key}-01`;
 
   return {
-    key: start.toFormat('yyyy-MM'),
-    startMs: start.toMillis(),
-    endMs: start.plus({ months: 1 }).toMillis(),
+    key,
+    startMs: startOfLocalDate(first, convention.zone),
+    endMs: startOfLocalDate(addMonths(first, 1), convention.zone),
   };
 }
 
 /** Day of the month, 1-based, in the convention's zone. */
 export function dayOfMonth(ms: number, convention: DayConvention): number {
-  return DateTime.fromMillis(ms, { zone: convention.zone }).day;
+  return Number(localDate(ms, convention.zone).slice(8, 10));
+}
+
+const dateFormats = new Map<string, Intl.DateTimeFormat>();
+
+/** The local date (`YYYY-MM-DD`) of an instant in a zone. */
+export function localDate(ms: number, zone: string): string {
+  let format = dateFormats.get(zone);
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-CA', {
+      timeZone: zone,
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+    });
+    dateFormats.set(zone, format);
+  }
+
+  return format.format(ms);
+}
+
+/**
+ * The first instant whose local date is `date` (`YYYY-MM-DD`). It is found
+ * by bisection over the minutes around UTC midnight rather than by setting a
+ * local time, because in zones that change their clocks at midnight (Chile,
+ * Cuba, Lebanon) local midnight is skipped or repeated. The local date only
+ * ever moves forward, so the bisection is exact to the minute.
+ */
+function startOfLocalDate(date: string, zone: string): number {
+  const utcMidnight = Date.parse(`${date}T00:00:00Z`);
+  // UTC offsets lie between -12 and +14 hours.
+  let before = utcMidnight - 15 * 3_600_000;
+  let atOrAfter = utcMidnight + 13 * 3_600_000;
+  while (atOrAfter - before > 60_000) {
+    const middle = before + Math.floor((atOrAfter - before) / 120_000) * 60_000;
+    if (localDate(middle, zone) >= date) atOrAfter = middle;
+    else before = middle;
+  }
+
+  return atOrAfter;
+}
+
+function addDays(date: string, days: number): string {
+  return new Date(Date.parse(`${date}T00:00:00Z`) + days * DAY_MS)
+    .toISOString()
+    .slice(0, 10);
+}
+
+function addMonths(date: string, months: number): string {
+  const [year, month] = date.split('-').map(Number) as [number, number];
+  const next = new Date(Date.UTC(year, month - 1 + months, 1));
+
+  return next.toISOString().slice(0, 10);
 }
 
 /**

@@ -96,12 +96,18 @@ export function queryWindow(
 export function evaluateSpend(input: SpendInput): Spend {
   const calendar = runCalendar(input.runAtMs, input.convention);
   const sums = sumBuckets(input, calendar);
-  const { dataStatus, reason } = statusOf(input, sums.count, sums.newestMs);
+  const { dataStatus, reason } =
+    sums.invalid > 0
+      ? {
+          dataStatus: 'error' as const,
+          reason: `${sums.invalid} bucket value(s) out of range; the series cannot be summed`,
+        }
+      : statusOf(input, sums.count, sums.newestMs);
   const monthSpent = sums.month.kopecks();
 
   return {
     dataStatus,
-    reason,
+    reason: reason ?? laggingSourceNote(input, sums),
     newestBucketMs: sums.newestMs,
     days: [
       daySpend(calendar.days, sums, 1, input),
@@ -151,6 +157,10 @@ function runCalendar(runAtMs: number, convention: DayConvention): RunCalendar {
 /** Sums per period in integer micro-kopecks. */
 interface BucketSums {
   count: number;
+  /** Buckets left out because their value cannot be summed exactly. */
+  invalid: number;
+  /** With several sources: the newest bucket of the source that lags most. */
+  oldestSourceNewestMs: number | null;
   newestMs: number | null;
   month: MicroSum;
   /** By index in `RunCalendar.days`. */
@@ -165,6 +175,8 @@ function sumBuckets(input: SpendInput, calendar: RunCalendar): BucketSums {
   const bucketMs = input.granularitySeconds * 1000;
   const sums: BucketSums = {
     count: 0,
+    invalid: 0,
+    oldestSourceNewestMs: null,
     newestMs: null,
     month: new MicroSum(),
     days: days.map(() => new MicroSum()),
@@ -172,8 +184,10 @@ function sumBuckets(input: SpendInput, calendar: RunCalendar): BucketSums {
     bucketsPerDay: days.map(() => 0),
   };
   const oldestMs = (days.at(-1) as Period).startMs;
+  const newestPerSource: number[] = [];
   for (const source of input.sources) {
     if (source.kind !== 'ok') continue;
+    let sourceNewestMs: number | null = null;
     for (const bucket of source.buckets) {
       const startMs = bucket.startMs;
       if (
@@ -182,9 +196,15 @@ function sumBuckets(input: SpendInput, calendar: RunCalendar): BucketSums {
       )
         continue;
       sums.count++;
+      if (sourceNewestMs === null || startMs > sourceNewestMs)
+        sourceNewestMs = startMs;
       if (sums.newestMs === null || startMs > sums.newestMs)
         sums.newestMs = startMs;
       const micro = Math.round(bucket.value * 1_000_000);
+      if (!Number.isSafeInteger(micro)) {
+        sums.invalid++;
+        continue;
+      }
       if (startMs >= month.startMs) sums.month.add(micro);
       if (startMs < oldestMs) continue;
       const index = dayIndex(days, startMs);
@@ -194,7 +214,10 @@ function sumBuckets(input: SpendInput, calendar: RunCalendar): BucketSums {
       if (startMs === (days[index] as Period).endMs - bucketMs)
         sums.lastBucketSeen[index] = true;
     }
+    if (sourceNewestMs !== null) newestPerSource.push(sourceNewestMs);
   }
+  sums.oldestSourceNewestMs =
+    newestPerSource.length > 1 ? Math.min(...newestPerSource) : null;
 
   return sums;
 }
@@ -241,6 +264,21 @@ class MicroSum {
       ? microToKopecks(BigInt(this.small))
       : microToKopecks(this.large);
   }
+}
+
+/**
+ * Notes a source that stopped sending buckets while another is current.
+ * NOTE: the status stays `ok`, because a project that stopped using one
+ * service looks the same as a source that stopped reporting, and marking
+ * it stale would block its cuts; the note shows in the report instead.
+ */
+function laggingSourceNote(input: SpendInput, sums: BucketSums): string | null {
+  const lagging = sums.oldestSourceNewestMs;
+  if (lagging === null || input.runAtMs - lagging <= input.staleAfterMs)
+    return null;
+  const hours = Math.floor((input.runAtMs - lagging) / 3_600_000);
+
+  return `one data source has no bucket for ${hours} h while another is current; its recent spend may be missing`;
 }
 
 function statusOf(

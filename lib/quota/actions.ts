@@ -6,7 +6,11 @@ import { evaluateOneProject } from '../check/single.js';
 import type { Log } from '../log.js';
 import type { Notifier } from '../notify/port.js';
 import type { SelectelClient } from '../selectel/client.js';
-import type { QuotaTarget, QuotaValue } from '../selectel/quotas.js';
+import type {
+  QuotaReadResult,
+  QuotaTarget,
+  QuotaValue,
+} from '../selectel/quotas.js';
 import type { StateStore } from '../state/store.js';
 import type { CutMode, Snapshot } from '../state/types.js';
 import { QuotaActionError } from './errors.js';
@@ -120,19 +124,27 @@ export class QuotaActions {
       if (skip) return { ...base, status: 'skipped', reason: skip };
     }
     const read = await this.deps.selectel.quotas.read(project.id);
-    if (read.failed.length > 0) {
+    const unread = [
+      ...read.unreadRegions.map(
+        (item) => `region ${item.region} (${item.message})`,
+      ),
+      ...read.failed.map(
+        (entry) => `${entry.region}/${entry.zone ?? '-'}/${entry.resource}`,
+      ),
+    ];
+    if (unread.length > 0) {
+      // A cut never goes ahead on quotas it could not read and save.
       return {
         ...base,
         status: 'failed',
-        reason: `reading quotas failed for ${read.failed.map((entry) => `${entry.region}/${entry.zone ?? '-'}/${entry.resource}`).join(', ')}; nothing was changed`,
+        reason: `reading quotas failed for ${unread.join(', ')}; nothing was changed`,
       };
     }
     const existing = await this.deps.store.getSnapshot(project.id);
     const active = existing?.status === 'active' ? existing : undefined;
-    const targets =
-      active && active.cutPending.length > 0
-        ? active.cutPending
-        : cutTargets(read.quotas, mode);
+    // Worked out from the quotas as they are now, so a retry sends only the
+    // entries still above their target, in the mode asked for this time.
+    const targets = cutTargets(read.quotas, mode);
     if (request.dryRun) {
       return {
         ...base,
@@ -189,10 +201,15 @@ export class QuotaActions {
         reason: 'no unrestored snapshot; nothing to restore',
       };
     }
-    const read = await this.deps.selectel.quotas.read(project.id);
-    const targets = snapshot.restorePending?.length
-      ? snapshot.restorePending
-      : restoreTargets(snapshot.quotas, read.quotas);
+    const read = await this.readForRestore(project.id);
+    // Every saved entry that differs from its current value, and every entry
+    // of a region that could not be read: restoring sets absolute values, so
+    // sending one that is already right changes nothing.
+    const targets = restoreTargets(
+      snapshot.quotas,
+      read.quotas,
+      read.unreadRegions,
+    );
     const withMode = { ...base, mode: snapshot.mode, snapshot };
     if (request.dryRun)
       return {
@@ -234,6 +251,21 @@ export class QuotaActions {
       snapshot: updated,
       ...(reason ? { reason } : {}),
     };
+  }
+
+  /** Reads the current quotas; a read that fails as a whole leaves every region unread. */
+  private async readForRestore(projectId: string): Promise<QuotaReadResult> {
+    try {
+      return await this.deps.selectel.quotas.read(projectId);
+    } catch (error) {
+      const regions = await this.deps.selectel.quotas.regions();
+      const message = error instanceof Error ? error.message : String(error);
+      return {
+        quotas: [],
+        failed: [],
+        unreadRegions: regions.map((region) => ({ region, message })),
+      };
+    }
   }
 
   private async status(
@@ -323,9 +355,12 @@ export class QuotaActions {
           ? snapshot
           : await this.deps.store.getSnapshot(snapshot.projectId);
       if (!current || current.snapshotId !== snapshot.snapshotId) break;
+      // A new cut supersedes the result of any earlier, partial restore.
       const updated = await this.deps.store.updateSnapshot(current, {
         cutStatus: status,
         cutPending: pending,
+        restorePending: [],
+        restoreStatus: undefined,
       });
       if (updated) return updated;
     }
@@ -342,9 +377,11 @@ export class QuotaActions {
   ): Promise<QuotaChange[]> {
     const patched = await this.deps.selectel.quotas.patch(projectId, targets);
     let readBack: QuotaValue[] | null = null;
+    let unreadRegions: string[] = [];
     try {
       const read = await this.deps.selectel.quotas.read(projectId);
       readBack = read.failed.length === 0 ? read.quotas : null;
+      unreadRegions = read.unreadRegions.map((item) => item.region);
     } catch (error) {
       this.deps.log.warn('reading quotas back failed', {
         projectId,
@@ -352,7 +389,13 @@ export class QuotaActions {
       });
     }
 
-    return verifyChanges(targets, before, patched.failed, readBack);
+    return verifyChanges(
+      targets,
+      before,
+      patched.failed,
+      readBack,
+      unreadRegions,
+    );
   }
 
   /** Audits, notifies and stores the result of a cut or restore. */
@@ -364,9 +407,14 @@ export class QuotaActions {
     await writeAudit(this.deps, auditEntry(request, result, this.now()));
     if (result.action === 'cut' && result.status !== 'skipped')
       await this.deps.store.clearPendingApproval(result.project.id);
+    // A skipped cut that a check event asked for is announced too: in AWS
+    // the people who saw "cut requested" learn of it no other way.
+    const skippedEvent =
+      result.status === 'skipped' && request.source === 'event';
     if (
-      ['done', 'partial', 'failed'].includes(result.status) &&
-      (result.changes.length > 0 || result.status !== 'done')
+      skippedEvent ||
+      (['done', 'partial', 'failed'].includes(result.status) &&
+        (result.changes.length > 0 || result.status !== 'done'))
     ) {
       await notifyResult(this.deps, result, this.now());
     }

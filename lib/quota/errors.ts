@@ -4,6 +4,7 @@ export const QuotaActionErrorCode = {
   projectAmbiguous: 'project_ambiguous',
   invalidRequest: 'invalid_request',
   requestIdConflict: 'request_id_conflict',
+  requestInProgress: 'request_in_progress',
 } as const;
 export type QuotaActionErrorCode =
   (typeof QuotaActionErrorCode)[keyof typeof QuotaActionErrorCode];

@@ -2,7 +2,11 @@ import type { SNSEvent } from 'aws-lambda';
 import * as z from 'zod';
 import { EVENTS } from '../notify/port.js';
 import type { Log } from '../log.js';
+import type { StateStore } from '../state/store.js';
 import type { QuotaActions } from './actions.js';
+
+/** Results after which the check must not request the same cut again. */
+const FINAL_STATUSES = new Set(['done', 'refused']);
 
 /** The part of a `budget.cut_requested` message the quota action reads. */
 export const CutRequestedSchema = z.looseObject({
@@ -23,12 +27,14 @@ export const CutRequestedSchema = z.looseObject({
 
 /**
  * Runs the cut of each `budget.cut_requested` record. A malformed message is
- * logged and dropped, since a retry cannot fix it; a failure of the cut
- * itself is thrown, so that SNS delivers the event again.
+ * logged and dropped, since a retry cannot fix it; an error thrown by the cut
+ * itself is thrown on, so that Lambda delivers the event again. A cut that
+ * ends skipped, partial or failed reopens the check's request, so the next
+ * run asks again.
  */
 export async function handleCutEvent(
   event: SNSEvent,
-  deps: { actions: QuotaActions; log: Log },
+  deps: { actions: QuotaActions; store: StateStore; log: Log },
 ): Promise<{ processed: number }> {
   let processed = 0;
   for (const record of event.Records) {
@@ -52,6 +58,14 @@ export async function handleCutEvent(
       reason: `cut requested for ${period.kind} ${period.key}`,
       period: `${period.kind}:${period.key}`,
     });
+    if (!FINAL_STATUSES.has(result.status)) {
+      // The check marked this crossing as requested; unmark it so that its
+      // next run asks again while the project is still at its cut level.
+      await deps.store.reopenAlert(
+        `project#${project.id}`,
+        `cut:${period.kind}:${period.key}`,
+      );
+    }
     deps.log.info('cut request handled', {
       messageId: record.Sns.MessageId,
       projectId: project.id,

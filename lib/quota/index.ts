@@ -5,3 +5,4 @@ export * from './types.js';
 export * from './local-requester.js';
 export * from './json.js';
 export * from './events.js';
+export * from './idempotency.js';

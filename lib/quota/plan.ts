@@ -25,22 +25,30 @@ export function cutTargets(
   return targets;
 }
 
-/** Entries of the snapshot whose current value differs from the saved one. */
+/**
+ * Entries of the snapshot whose current value differs from the saved one,
+ * and every entry of a region whose current values could not be read.
+ */
 export function restoreTargets(
   snapshot: readonly SnapshotQuota[],
   current: readonly QuotaValue[],
+  unreadRegions: readonly { region: string }[] = [],
 ): QuotaTarget[] {
   const now = new Map(current.map((quota) => [quotaKey(quota), quota.value]));
+  const unread = new Set(unreadRegions.map((item) => item.region));
 
   return snapshot
-    .filter((quota) => now.get(quotaKey(quota)) !== quota.value)
+    .filter(
+      (quota) =>
+        unread.has(quota.region) || now.get(quotaKey(quota)) !== quota.value,
+    )
     .map((quota) => ({ ...keyOf(quota), value: quota.value }));
 }
 
 /**
  * Checks what was asked against what Selectel reports afterwards: an entry
  * is ok only when the value read back equals its target. Without a read-back
- * the PATCH answer decides.
+ * (none at all, or none for the entry's region) the PATCH answer decides.
  */
 export function verifyChanges(
   targets: readonly QuotaTarget[],
@@ -52,6 +60,7 @@ export function verifyChanges(
     message: string;
   }[],
   readBack: readonly QuotaValue[] | null,
+  unreadRegions: readonly string[] = [],
 ): QuotaChange[] {
   const beforeValues = new Map(
     before.map((quota) => [quotaKey(quota), quota.value]),
@@ -59,6 +68,7 @@ export function verifyChanges(
   const afterValues = readBack
     ? new Map(readBack.map((quota) => [quotaKey(quota), quota.value]))
     : null;
+  const unread = new Set(unreadRegions);
   const failures = new Map(
     failed.map((entry) => [quotaKey(entry), entry.message]),
   );
@@ -67,7 +77,8 @@ export function verifyChanges(
     const key = quotaKey(target);
     const reported = failures.get(key);
     const seen = afterValues?.get(key);
-    const ok = afterValues ? seen === target.value : reported === undefined;
+    const readable = afterValues !== null && !unread.has(target.region);
+    const ok = readable ? seen === target.value : reported === undefined;
     const change: QuotaChange = {
       region: target.region,
       zone: target.zone,

@@ -29,7 +29,7 @@ export async function resolveProject(
   if (!match) {
     throw new QuotaActionError(
       'project_not_found',
-      `project ${JSON.stringify(reference)} not found; give a project id or an exact name`,
+      `project ${JSON.stringify(reference)} not found; give a project id or the exact name, which is case-sensitive (budget-guard status lists the projects)`,
     );
   }
 

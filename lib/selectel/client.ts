@@ -91,9 +91,13 @@ export function createSelectelClient(
         });
   const tokens = new TokenCache(issuer, { log: options.log, ...options.token });
   const resell = new ResellClient(http, tokens, resellUrl);
-  const gnocchi = (
-    options.endpoints?.gnocchi ?? SELECTEL_ENDPOINTS.gnocchi
-  ).map(
+  // Each source once: spend is summed over them, so a repeat would count twice.
+  const gnocchiUrls = new Set(
+    (options.endpoints?.gnocchi ?? SELECTEL_ENDPOINTS.gnocchi).map((url) =>
+      url.replace(/\/+$/, ''),
+    ),
+  );
+  const gnocchi = [...gnocchiUrls].map(
     (baseUrl) =>
       new GnocchiClient(http, tokens, {
         baseUrl,
@@ -107,7 +111,11 @@ export function createSelectelClient(
           http,
           tokens,
           resellUrl,
-          configured && Object.keys(configured),
+          // An empty map lists no region, which means "not set" as it does
+          // for the quota manager, not "filter every region out".
+          configured && Object.keys(configured).length > 0
+            ? Object.keys(configured)
+            : undefined,
         )
       : new QuotaManagerApi(
           http,

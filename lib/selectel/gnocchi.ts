@@ -224,11 +224,11 @@ function toBuckets(
   method: string,
   path: string,
 ): Bucket[] {
-  const buckets: Bucket[] = new Array(measures.length);
+  const buckets = new Array<Bucket>(measures.length);
   for (let index = 0; index < measures.length; index++) {
     const entry = measures[index];
-    const [start, granularitySeconds, value] = Array.isArray(entry)
-      ? entry
+    const [start, granularitySeconds, value]: unknown[] = Array.isArray(entry)
+      ? (entry as unknown[])
       : [];
     const startMs =
       typeof start === 'string' ? parseInstant(start) : Number.NaN;
@@ -238,7 +238,8 @@ function toBuckets(
       Number.isNaN(startMs) ||
       typeof granularitySeconds !== 'number' ||
       typeof value !== 'number' ||
-      !Number.isFinite(value)
+      !Number.isFinite(value) ||
+      Math.abs(value) > MAX_BUCKET_KOPECKS
     ) {
       throw new SelectelResponseError({
         method,
@@ -254,6 +255,12 @@ function toBuckets(
 
   return buckets;
 }
+
+/**
+ * Largest bucket value taken as real: 100 billion rubles. Anything larger is
+ * a broken answer, and summing it would lose the exactness of the sums.
+ */
+const MAX_BUCKET_KOPECKS = 1e13;
 
 const instantCache = new Map<string, number>();
 

@@ -43,6 +43,8 @@ export interface FailedQuota extends QuotaEntryError {
 export interface QuotaReadResult {
   quotas: QuotaValue[];
   failed: FailedQuota[];
+  /** Regions whose read failed outright, with the reason. */
+  unreadRegions: { region: string; message: string }[];
 }
 
 /**
@@ -85,26 +87,44 @@ export class QuotaManagerApi implements QuotaApi {
     return Object.keys(await this.endpoints()).sort();
   }
 
+  /** Reads every region; a region that fails is listed, the others kept. */
   async read(projectId: string): Promise<QuotaReadResult> {
-    const results = await this.eachRegion(async (region, baseUrl) => {
-      const result = await this.http.send({
-        baseUrl,
-        method: 'GET',
-        path: quotasPath(projectId),
-        schema: QuotaManagerQuotasSchema,
-        okStatuses: [200, 207],
-        auth: this.auth,
+    const endpoints = await this.endpoints();
+    const regions = Object.keys(endpoints).sort();
+    const settled = await Promise.allSettled(
+      regions.map(async (region) => {
+        const result = await this.http.send({
+          baseUrl: endpoints[region] as string,
+          method: 'GET',
+          path: quotasPath(projectId),
+          schema: QuotaManagerQuotasSchema,
+          okStatuses: [200, 207],
+          auth: this.auth,
+        });
+        return {
+          quotas: fromQuotaMap(region, result.data.quotas, true),
+          failed: withRegion(
+            region,
+            readEntryErrors(result.data.error?.errors),
+          ),
+        };
+      }),
+    );
+    const read: QuotaReadResult = { quotas: [], failed: [], unreadRegions: [] };
+    settled.forEach((outcome, index) => {
+      if (outcome.status === 'fulfilled') {
+        read.quotas.push(...outcome.value.quotas);
+        read.failed.push(...outcome.value.failed);
+        return;
+      }
+      const reason = outcome.reason as unknown;
+      read.unreadRegions.push({
+        region: regions[index] as string,
+        message: reason instanceof Error ? reason.message : String(reason),
       });
-      return {
-        quotas: fromQuotaMap(region, result.data.quotas, true),
-        failed: withRegion(region, readEntryErrors(result.data.error?.errors)),
-      };
     });
 
-    return {
-      quotas: results.flatMap((result) => result.quotas),
-      failed: results.flatMap((result) => result.failed),
-    };
+    return read;
   }
 
   async limits(projectId: string): Promise<QuotaValue[]> {
@@ -234,7 +254,7 @@ export class LegacyResellQuotaApi implements QuotaApi {
       }
     }
 
-    return { quotas, failed: [] };
+    return { quotas, failed: [], unreadRegions: [] };
   }
 
   async limits(): Promise<QuotaValue[]> {

@@ -89,6 +89,22 @@ export class StateStore {
     );
   }
 
+  /**
+   * Marks a claimed period as failed so that the next run claims it again,
+   * as when the quota-action function could not carry out a requested cut.
+   * Returns false when there is no mark or another writer changed it.
+   */
+  async reopenAlert(subject: string, period: string): Promise<boolean> {
+    const existing = await this.items.get(subject, `alert#${period}`);
+    if (!existing) return false;
+    const version = Number(existing.version);
+
+    return this.items.put(
+      { ...existing, status: 'failed', version: version + 1 },
+      { equals: ['version', version] },
+    );
+  }
+
   /** Reads an alert mark, ignoring one past its expiry. */
   async getAlert(
     subject: string,
@@ -152,11 +168,11 @@ export class StateStore {
       Omit<Snapshot, 'projectId' | 'snapshotId' | 'version' | 'quotas'>
     >,
   ): Promise<Snapshot | undefined> {
-    const next: Snapshot = {
+    const next = withoutUndefined<Snapshot>({
       ...current,
       ...changes,
       version: current.version + 1,
-    };
+    });
     const written = await this.items.put(
       toItem(projectKey(current.projectId), 'snapshot', next),
       {
@@ -350,6 +366,13 @@ function toAlert(item: Item): AlertRecord {
 
 function toItem(pk: string, sk: string, value: object): Item {
   return { ...(value as Record<string, unknown>), pk, sk };
+}
+
+/** Drops keys whose value is undefined, which DynamoDB cannot store. */
+function withoutUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(
+    Object.entries(value).filter(([, entry]) => entry !== undefined),
+  ) as T;
 }
 
 function fromItem<T>(item: Item): T {

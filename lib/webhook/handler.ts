@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { QuotaActionError } from '../quota/errors.js';
 import type { ActionRequest, ActionResult } from '../quota/types.js';
 import { actionJson } from '../quota/json.js';
@@ -56,14 +57,14 @@ export async function handleWebhook(
 ): Promise<WebhookResponse> {
   try {
     const rawBody = rawBodyOf(input);
-    const signature = await authenticate(input, rawBody, deps);
+    const signed = await authenticate(input, rawBody, deps);
     const request = parseRequest(rawBody);
     const result = await deps.execute({
       action: request.action,
       project: request.project,
       ...(request.mode ? { mode: request.mode } : {}),
       dryRun: request.dryRun ?? false,
-      requestId: request.requestId ?? `webhook:${signature.slice(0, 32)}`,
+      requestId: request.requestId ?? `webhook:${signed.slice(0, 40)}`,
       source: 'webhook',
       actor: 'webhook',
       reason: request.reason ?? `${request.action} through the webhook`,
@@ -110,9 +111,11 @@ async function authenticate(
     });
     throw new Rejection(401, signatureMessage(check.reason));
   }
-  // A signature is good for one request: a replay inside the time window is refused.
+  // A signed request is good once: the same time and body inside the window
+  // is a replay, whichever of the signatures (old or new secret) it carries.
+  const signed = `${check.timestamp}:${createHash('sha256').update(rawBody).digest('hex')}`;
   const fresh = await deps.store.rememberOnce(
-    `webhook-signature:${check.signature}`,
+    `webhook-request:${signed}`,
     deps.nowMs,
     2 * SIGNATURE_TOLERANCE_SECONDS * 1000,
   );
@@ -120,10 +123,13 @@ async function authenticate(
     deps.log.warn('webhook signature replayed', {
       invocationId: deps.invocationId,
     });
-    throw new Rejection(409, 'signature already used: sign each request anew');
+    throw new Rejection(
+      409,
+      'request already received: sign it again with a new time, or send another requestId',
+    );
   }
 
-  return check.signature;
+  return signed;
 }
 
 function parseRequest(rawBody: Buffer) {
@@ -183,7 +189,8 @@ function errorResponse(error: unknown, deps: WebhookDeps): WebhookResponse {
       error.code === 'project_not_found'
         ? 404
         : error.code === 'project_ambiguous' ||
-            error.code === 'request_id_conflict'
+            error.code === 'request_id_conflict' ||
+            error.code === 'request_in_progress'
           ? 409
           : 400;
     return respond(statusCode, { error: error.message });

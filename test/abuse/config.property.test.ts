@@ -304,15 +304,19 @@ const goodRubles = fc.oneof(
   fc.integer({ min: 0, max: 1_000_000_000 }),
   fc.integer({ min: 0, max: 100_000_000 }).map((kopecks) => kopecks / 100),
 );
-const goodFraction = fc
-  .integer({ min: 1, max: 1_000_000 })
+// A warning share is below 1 and a cut share above every warning share.
+const goodWarn = fc
+  .integer({ min: 1, max: 9_999 })
+  .map((value) => value / 10_000);
+const goodCut = fc
+  .integer({ min: 10_000, max: 1_000_000 })
   .map((value) => value / 10_000);
 const goodBudget = fc.record(
   {
     daily: fc.option(goodRubles),
     monthly: fc.option(goodRubles),
-    warnAt: goodFraction,
-    cutAt: fc.option(goodFraction),
+    warnAt: goodWarn,
+    cutAt: fc.option(goodCut),
     action: fc.constantFrom('freeze', 'zero', 'none'),
     approval: fc.constantFrom('auto', 'manual'),
   },
@@ -336,11 +340,13 @@ const validChange: fc.Arbitrary<Change> = fc.oneof(
       .option(goodRubles)
       .map((value) => (doc: Json) => setIfPresent(doc, path, value)),
   ),
-  ...[
-    ['budgets', 'default', 'warnAt'],
-    ['budgets', 'default', 'cutAt'],
-  ].map((path) =>
-    goodFraction.map((value) => (doc: Json) => setIfPresent(doc, path, value)),
+  goodWarn.map(
+    (value) => (doc: Json) =>
+      setIfPresent(doc, ['budgets', 'default', 'warnAt'], value),
+  ),
+  goodCut.map(
+    (value) => (doc: Json) =>
+      setIfPresent(doc, ['budgets', 'default', 'cutAt'], value),
   ),
   fc
     .constantFrom(...GRANULARITIES)

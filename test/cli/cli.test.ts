@@ -349,7 +349,7 @@ describe('budget-guard CLI', () => {
       ['check', '--config', 'missing.yml'],
       /cannot load config .*missing\.yml:\n {2}\(top level\): file not found; pass --config FILE or set BUDGET_GUARD_CONFIG/,
     ],
-    [['check', '--bogus'], /Unknown option '--bogus'/],
+    [['check', '--bogus'], /unknown option --bogus/],
     [['frobnicate'], /unknown command "frobnicate"/],
     [
       ['check', '--now', 'yesterday'],
@@ -464,3 +464,77 @@ function spawnNode(args: string[], env: NodeJS.ProcessEnv): Promise<Run> {
     );
   });
 }
+
+describe('budget-guard argument checks', () => {
+  async function run(args: string[]) {
+    let stdout = '';
+    let stderr = '';
+    const status = await main(args, {
+      stdout: { write: (text: string) => (stdout += text) },
+      stderr: { write: (text: string) => (stderr += text) },
+      env: {},
+      cwd: tmpdir(),
+    });
+    return { status, stdout, stderr };
+  }
+
+  it('suggests the option meant by a typo', async () => {
+    const result = await run(['check', '--dryrun']);
+
+    expect(result.status).toBe(2);
+    expect(result.stderr).toBe(
+      'budget-guard check: unknown option --dryrun; did you mean --dry-run? (run budget-guard --help)\n',
+    );
+  });
+
+  it.each([
+    [
+      ['check', 'sandbox'],
+      /unexpected argument "sandbox"; check takes no arguments/,
+    ],
+    [
+      ['validate', 'a.yml'],
+      /unexpected argument "a.yml"; validate takes no arguments/,
+    ],
+    [['status', 'a', 'b'], /unexpected argument "b"; status takes one PROJECT/],
+  ])('rejects stray arguments %j', async (args, message) => {
+    const result = await run(args);
+
+    expect(result.status).toBe(2);
+    expect(result.stderr).toMatch(message);
+  });
+
+  it('prints a JSON error document with --json', async () => {
+    const result = await run([
+      'validate',
+      '--json',
+      '--config',
+      join(tmpdir(), 'no-such-budgets.yml'),
+    ]);
+    const document = JSON.parse(result.stdout);
+
+    expect(result.status).toBe(2);
+    expect(document.exitStatus).toBe(2);
+    expect(document.error).toMatch(/cannot load config/);
+    expect(document.issues).toEqual([
+      {
+        path: '',
+        message:
+          'file not found; pass --config FILE or set BUDGET_GUARD_CONFIG',
+      },
+    ]);
+  });
+
+  it('names a missing --body file', async () => {
+    let stderr = '';
+    const status = await main(['sign', '--body', '@/no/such/body.json'], {
+      stdout: { write: () => true },
+      stderr: { write: (text: string) => (stderr += text) },
+      env: { WEBHOOK_SECRET: 's' },
+      cwd: tmpdir(),
+    });
+
+    expect(status).toBe(2);
+    expect(stderr).toMatch(/--body file \/no\/such\/body.json not found/);
+  });
+});

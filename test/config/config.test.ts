@@ -343,7 +343,6 @@ describe('parseConfig', () => {
   it.each([
     ['0.8125', 8125],
     ['1.2345', 12_345],
-    ['0.0001', 1],
     ['100', 1_000_000],
   ])('accepts a cut fraction of %s', (value, basisPoints) => {
     const config = parseConfig(withDefault('cutAt', value));
@@ -512,18 +511,18 @@ budgets:
     prod: { monthly: 150000, warnAt: 0.9, action: none }
 `);
 
-  it('prefers the override by id', () => {
+  it('merges the id override over the name override', () => {
     const { budget, source } = budgetFor(config, { id: ID_SHOP, name: 'shop' });
 
     expect(source).toBe('id');
-    // From the id override, so the name override's approval does not apply.
+    // Monthly and action from the id override, approval from the name one.
     expect(budget).toEqual({
       dailyKopecks: 100_000,
       monthlyKopecks: 5_000_000,
       warnBasisPoints: 8000,
       cutBasisPoints: 12_000,
       action: 'zero',
-      approval: 'auto',
+      approval: 'manual',
     });
   });
 
@@ -660,5 +659,93 @@ describe('configJsonSchema', () => {
     visit(configJsonSchema(), '');
 
     expect(open).toEqual([]);
+  });
+});
+
+describe('config rules across fields', () => {
+  const ID = 'a1b2c3d4e5f60718293a4b5c6d7e8f90';
+
+  it.each([
+    ['warnAt: 1', 'budgets.default.warnAt', /expected a share below 1/],
+    ['warnAt: 80', 'budgets.default.warnAt', /expected a share below 1/],
+    [
+      'cutAt: 0.5',
+      'budgets.default.cutAt',
+      /cutAt 0.5 is not above warnAt 0.8/,
+    ],
+    [
+      'warnAt: 0.9, cutAt: 0.9',
+      'budgets.default.cutAt',
+      /cutAt 0.9 is not above warnAt 0.9/,
+    ],
+  ])('rejects the default %s', (fields, path, message) => {
+    const error = rejectedYaml(
+      `account: "1"\nbudgets:\n  default: { ${fields} }\n`,
+    );
+
+    expect(messageAt(error, path)).toMatch(message);
+  });
+
+  it('rejects an override whose cut falls below the default warning', () => {
+    const error = rejectedYaml(
+      'account: "1"\nbudgets:\n  default: { warnAt: 0.9 }\n  projects:\n    shop: { cutAt: 0.85 }\n',
+    );
+
+    expect(messageAt(error, 'budgets.projects.shop.cutAt')).toMatch(
+      /cutAt 0.85 is not above warnAt 0.9/,
+    );
+  });
+
+  it('lowercases project ids used as keys', () => {
+    const config = parseConfig(
+      `account: "1"\nbudgets:\n  projects:\n    ${ID.toUpperCase()}: { action: none }\n`,
+    );
+
+    expect(Object.keys(config.budgets.projects)).toEqual([ID]);
+    expect(budgetFor(config, { id: ID, name: 'prod' }).budget.action).toBe(
+      'none',
+    );
+  });
+
+  it('rejects one project id written twice', () => {
+    const error = rejectedYaml(
+      `account: "1"\nbudgets:\n  projects:\n    ${ID}: {}\n    ${ID.toUpperCase()}: {}\n`,
+    );
+
+    expect(messageAt(error, `budgets.projects.${ID.toUpperCase()}`)).toMatch(
+      /names project .* a second time/,
+    );
+  });
+
+  it('rejects a Gnocchi endpoint listed twice', () => {
+    const error = rejectedYaml(
+      'account: "1"\nendpoints:\n  gnocchi: [https://g.example.com/v1, https://g.example.com/v1/]\nbudgets: {}\n',
+    );
+
+    expect(messageAt(error, 'endpoints.gnocchi')).toMatch(
+      /same endpoint twice/,
+    );
+  });
+
+  it('rejects credentials inside an endpoint URL', () => {
+    const error = rejectedYaml(
+      'account: "1"\nendpoints:\n  resell: https://user:secret@api.example.com/v2\nbudgets: {}\n',
+    );
+
+    expect(messageAt(error, 'endpoints.resell')).toMatch(
+      /without a user name or password/,
+    );
+    expect(error.message).not.toContain('secret');
+    expect(error.message).toContain('https://***@api.example.com/v2');
+  });
+
+  it('rejects __proto__ as a project key', () => {
+    const error = rejectedYaml(
+      'account: "1"\nbudgets:\n  projects:\n    __proto__: { action: none }\n',
+    );
+
+    expect(messageAt(error, 'budgets.projects')).toMatch(
+      /unknown key "__proto__"; remove it/,
+    );
   });
 });

@@ -110,6 +110,7 @@ const PATHS: [string, CutPath][] = [
           execute: (request) =>
             guard.actions.execute({ ...request, asOfMs: RUN_AT }),
         } as Guard['actions'],
+        store: guard.store,
         log,
       });
       const handled = log.lines.map(

@@ -237,7 +237,7 @@ describe('handleWebhook', () => {
 
     expect(first.statusCode).toBe(200);
     expect(replay.statusCode).toBe(409);
-    expect(JSON.parse(replay.body).error).toMatch(/already used/);
+    expect(JSON.parse(replay.body).error).toMatch(/request already received/);
     expect(guard.sim.requests).toHaveLength(callsAfterFirst);
   });
 
