@@ -30,7 +30,7 @@ export function crossingMessage(
     `${period.kind === 'forecast' ? 'Forecast' : 'Spend'}: ${formatRubles(period.spentKopecks)} RUB of ${formatRubles(period.limitKopecks ?? 0)} RUB (${share(period)})`,
     `Level: ${period.level}`,
     `Data status: ${dataStatus}`,
-    `Action: ${describeAction(action)}`,
+    `Action: ${describeAction(action, subject?.id)}`,
     `Run: ${new Date(context.runAtMs).toISOString()} (${context.runId})`,
   ];
 
@@ -137,14 +137,17 @@ function share(period: PeriodResult): string {
   return `${((period.spentKopecks / period.limitKopecks) * 100).toFixed(1)}% of the limit`;
 }
 
-export function describeAction(action: ActionOutcome | null): string {
+export function describeAction(
+  action: ActionOutcome | null,
+  projectId = 'PROJECT',
+): string {
   if (!action) return 'none';
   const reason = action.reason ? `: ${action.reason}` : '';
   switch (action.status) {
     case 'requested':
       return `cut requested (mode ${action.mode})${reason}`;
     case 'pending_approval':
-      return `cut waiting for approval (mode ${action.mode}); approve with "budget-guard cut PROJECT" or the webhook`;
+      return `cut waiting for approval (mode ${action.mode}); approve with "budget-guard cut ${projectId} --mode ${action.mode}" or a signed webhook request`;
     case 'refused':
       return `cut refused${reason}`;
     case 'skipped':

@@ -15,8 +15,14 @@ export function checkReport(result: CheckResult) {
     projects: result.projects.map(projectReport),
     account: result.account && {
       dataStatus: result.account.dataStatus,
-      days: dayReports(result.account.periods),
-      month: monthReport(result.account.periods),
+      days: dayReports(
+        result.account.periods,
+        result.account.spend.newestBucketMs !== null,
+      ),
+      month: monthReport(
+        result.account.periods,
+        result.account.spend.newestBucketMs !== null,
+      ),
       level: result.account.level,
       notifications: result.account.notifications,
     },
@@ -36,8 +42,14 @@ function projectReport(outcome: ProjectOutcome) {
     dataStatus: evaluation.spend.dataStatus,
     dataReason: evaluation.spend.reason,
     budgetSource: evaluation.budgetSource,
-    days: dayReports(evaluation.periods),
-    month: monthReport(evaluation.periods),
+    days: dayReports(
+      evaluation.periods,
+      evaluation.spend.newestBucketMs !== null,
+    ),
+    month: monthReport(
+      evaluation.periods,
+      evaluation.spend.newestBucketMs !== null,
+    ),
     level: evaluation.level,
     notifications: outcome.notifications,
     action: outcome.action,
@@ -45,25 +57,33 @@ function projectReport(outcome: ProjectOutcome) {
   };
 }
 
-function dayReports(periods: PeriodResult[]) {
+/**
+ * Spend as reported: null when there is no data at all, so that missing
+ * data never reads as zero.
+ */
+function spentOf(kopecks: number, hasData: boolean): number | null {
+  return hasData ? kopecksToRubles(kopecks) : null;
+}
+
+function dayReports(periods: PeriodResult[], hasData: boolean) {
   return periods
     .filter((period) => period.kind === 'day')
     .map((period) => ({
       date: period.key,
-      spent: kopecksToRubles(period.spentKopecks),
+      spent: spentOf(period.spentKopecks, hasData),
       limit: rubles(period.limitKopecks),
       complete: period.complete,
       level: period.level,
     }));
 }
 
-function monthReport(periods: PeriodResult[]) {
+function monthReport(periods: PeriodResult[], hasData: boolean) {
   const month = periods.find((period) => period.kind === 'month');
   const forecast = periods.find((period) => period.kind === 'forecast');
 
   return {
     month: month?.key ?? '',
-    spent: kopecksToRubles(month?.spentKopecks ?? 0),
+    spent: spentOf(month?.spentKopecks ?? 0, hasData),
     limit: rubles(month?.limitKopecks ?? null),
     forecast:
       forecast && forecast.spentKopecks > 0
@@ -99,17 +119,16 @@ export function checkTable(result: CheckResult): string {
       PeriodResult,
       PeriodResult,
     ];
+    const hasData = evaluation.spend.newestBucketMs !== null;
     return [
       truncate(evaluation.name, 28),
       evaluation.spend.dataStatus,
-      amount(yesterday),
-      amount(today),
-      amount(month),
+      amount(yesterday, hasData),
+      amount(today, hasData),
+      amount(month, hasData),
       forecast.spentKopecks > 0 ? formatRubles(forecast.spentKopecks) : '-',
       evaluation.level,
-      outcome.action
-        ? `${outcome.action.status}${outcome.action.status === 'refused' ? ' (protected)' : ''}`
-        : '-',
+      actionLabel(outcome.action),
     ];
   });
   if (result.account) {
@@ -119,21 +138,29 @@ export function checkTable(result: CheckResult): string {
       PeriodResult,
       PeriodResult,
     ];
+    const hasData = result.account.spend.newestBucketMs !== null;
     rows.push([
       '(account total)',
       result.account.dataStatus,
-      amount(yesterday),
-      amount(today),
-      amount(month),
+      amount(yesterday, hasData),
+      amount(today, hasData),
+      amount(month, hasData),
       forecast.spentKopecks > 0 ? formatRubles(forecast.spentKopecks) : '-',
       result.account.level,
       '-',
     ]);
   }
   lines.push('', ...table([header, ...rows]));
-  const notes = result.projects.flatMap((outcome) =>
-    outcome.error ? [`${outcome.evaluation.name}: ${outcome.error}`] : [],
-  );
+  const notes = result.projects.flatMap((outcome) => [
+    ...(outcome.error ? [`${outcome.evaluation.name}: ${outcome.error}`] : []),
+    ...(outcome.action &&
+    ['partial', 'failed'].includes(outcome.action.status) &&
+    outcome.action.reason
+      ? [
+          `${outcome.evaluation.name}: cut ${outcome.action.status}: ${outcome.action.reason}`,
+        ]
+      : []),
+  ]);
   const sent = [
     ...result.projects.flatMap((outcome) => outcome.notifications),
     ...(result.account?.notifications ?? []),
@@ -159,8 +186,17 @@ export function checkTable(result: CheckResult): string {
   return lines.join('\n');
 }
 
-function amount(period: PeriodResult): string {
-  const spent = formatRubles(period.spentKopecks);
+/** The ACTION column: the status, with what a dry run would do. */
+function actionLabel(action: ProjectOutcome['action']): string {
+  if (!action) return '-';
+  if (action.status === 'refused') return 'refused (protected)';
+  if (action.reason?.startsWith('dry run')) return `would cut (${action.mode})`;
+
+  return action.status;
+}
+
+function amount(period: PeriodResult, hasData: boolean): string {
+  const spent = hasData ? formatRubles(period.spentKopecks) : '-';
   const limit =
     period.limitKopecks === null
       ? ''

@@ -118,7 +118,11 @@ export function evaluateSpend(input: SpendInput): Spend {
       startMs: calendar.month.startMs,
       endMs: calendar.month.endMs,
       spentKopecks: monthSpent,
-      forecastKopecks: forecast(calendar, sums, monthSpent, input),
+      // A forecast from data that is old, missing or partial would mislead.
+      forecastKopecks:
+        dataStatus === 'ok'
+          ? forecast(calendar, sums, monthSpent, input)
+          : null,
     },
   };
 }

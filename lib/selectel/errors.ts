@@ -20,7 +20,14 @@ export type SelectelErrorCode =
 export interface RequestContext {
   method: string;
   path: string;
+  /** Base URL the path was sent to, so a message names the host; never a query. */
+  endpoint?: string;
   attempts?: number;
+}
+
+/** `METHOD https://host/base/path`, or `METHOD /path` without an endpoint. */
+function target(context: RequestContext): string {
+  return `${context.method} ${context.endpoint ?? ''}${context.path}`;
 }
 
 /** Base class of every error the Selectel client throws. */
@@ -30,6 +37,7 @@ export class SelectelError extends Error {
   readonly status: number | undefined;
   readonly method: string;
   readonly path: string;
+  readonly endpoint: string | undefined;
   readonly attempts: number;
 
   constructor(
@@ -42,6 +50,7 @@ export class SelectelError extends Error {
     this.status = context.status;
     this.method = context.method;
     this.path = context.path;
+    this.endpoint = context.endpoint;
     this.attempts = context.attempts ?? 1;
   }
 
@@ -62,6 +71,7 @@ export class SelectelError extends Error {
       code: this.code,
       status: this.status,
       method: this.method,
+      endpoint: this.endpoint,
       path: this.path,
       attempts: this.attempts,
       message: this.message,
@@ -95,7 +105,7 @@ export class SelectelHttpError extends SelectelError {
     const upstream = context.upstreamCode ? ` (${context.upstreamCode})` : '';
     super(
       codeForStatus(context.status),
-      `${context.method} ${context.path} failed with HTTP ${context.status}${upstream}`,
+      `${target(context)} failed with HTTP ${context.status}${upstream}`,
       context,
     );
     this.upstreamCode = context.upstreamCode;
@@ -129,7 +139,7 @@ export class SelectelResponseError extends SelectelError {
   constructor(context: RequestContext & { status: number; issues: string[] }) {
     super(
       SelectelErrorCode.invalidResponse,
-      `${context.method} ${context.path} returned an unexpected body (${context.issues.slice(0, 3).join('; ')})`,
+      `${target(context)} returned an unexpected body (${context.issues.slice(0, 3).join('; ')})`,
       context,
     );
     this.issues = context.issues;
@@ -146,7 +156,7 @@ export class SelectelNetworkError extends SelectelError {
       context.timedOut
         ? SelectelErrorCode.timeout
         : SelectelErrorCode.networkError,
-      `${context.method} ${context.path} ${what}`,
+      `${target(context)} ${what}`,
       context,
     );
   }
@@ -159,7 +169,7 @@ export class SelectelAuthError extends SelectelError {
   constructor(context: RequestContext & { status?: number; cause?: unknown }) {
     super(
       SelectelErrorCode.authFailed,
-      `issuing a Selectel token failed at ${context.method} ${context.path}` +
+      `issuing a Selectel token failed at ${target(context)}` +
         (context.status ? ` with HTTP ${context.status}` : '') +
         '; check the API key or the service user credentials and the account number',
       context,

@@ -117,7 +117,11 @@ export class SelectelHttp {
   /** Sends one request, retrying as the policy allows, and validates the body. */
   async send<T>(req: SendRequest<T>): Promise<SendResult<T>> {
     const startedMs = this.now();
-    const context = { method: req.method, path: req.path };
+    const context = {
+      method: req.method,
+      path: req.path,
+      endpoint: req.baseUrl.replace(/\/+$/, ''),
+    };
     let refreshed = false;
 
     for (let attempt = 1; ; attempt++) {
@@ -262,6 +266,7 @@ function parseBody<T>(
       throw new SelectelResponseError({
         method: req.method,
         path: req.path,
+        endpoint: req.baseUrl.replace(/\/+$/, ''),
         status: raw.status,
         attempts,
         issues: ['body is not JSON'],
@@ -273,6 +278,7 @@ function parseBody<T>(
     throw new SelectelResponseError({
       method: req.method,
       path: req.path,
+      endpoint: req.baseUrl.replace(/\/+$/, ''),
       status: raw.status,
       attempts,
       issues: parsed.error.issues.map(
@@ -286,7 +292,7 @@ function parseBody<T>(
 
 function httpError(
   raw: RawResponse,
-  context: { method: string; path: string; attempts: number },
+  context: { method: string; path: string; endpoint: string; attempts: number },
 ): SelectelHttpError {
   const details = readErrorBody(raw.text);
 

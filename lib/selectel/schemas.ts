@@ -180,7 +180,16 @@ export const MeasureListSchema = z.array(MeasureSchema);
 export const AggregatesSchema = z.looseObject({
   measures: z.record(
     z.string(),
-    z.record(z.string(), z.record(z.string(), z.array(z.unknown()))),
+    z.record(
+      z.string(),
+      // Only "is an array": zod would walk and copy every bucket otherwise.
+      z.record(
+        z.string(),
+        z.custom<unknown[]>((value) => Array.isArray(value), {
+          error: 'expected a list of measures',
+        }),
+      ),
+    ),
   ),
 });
 

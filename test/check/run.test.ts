@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { eventCutRequester } from '../../lib/check/cut-request.js';
+import { checkReport, checkTable } from '../../lib/check/report.js';
 import { EVENTS } from '../../lib/notify/port.js';
 import { cleanSubject } from '../../lib/notify/subject.js';
 import { FileItemStore } from '../../lib/state/file-items.js';
@@ -320,6 +321,23 @@ describe('runCheck', () => {
       'unmetered:no_data',
       'unmetered:no_data',
     ]);
+  });
+
+  it('reports missing data as null, not zero', async () => {
+    guard = await startGuard({
+      scenario: { projects: [{ name: 'silent', costs: { hourly: [] } }] },
+      budgets: { projects: { silent: {} } },
+    });
+
+    const result = await guard.check(RUN_AT);
+    const [report] = checkReport(result).projects;
+    const table = checkTable(result);
+
+    expect(report?.dataStatus).toBe('no_data');
+    expect(report?.days.map((day) => day.spent)).toEqual([null, null]);
+    expect(report?.month.spent).toBeNull();
+    expect(report?.month.forecast).toBeNull();
+    expect(table).toMatch(/silent\s+no_data\s+- \/ 1 000\.00\s+- \/ 1 000\.00\s+- \/ 20 000\.00/);
   });
 
   it('notifies the account budget without cutting', async () => {
