@@ -18,6 +18,7 @@ import {
 } from './accounts.js';
 import { buildBundles } from './bundle.js';
 import { measureColdStarts } from './cold-start.js';
+import { writeResults } from './doc.js';
 import { describeMachine } from './machine.js';
 import {
   type BenchReport,
@@ -26,6 +27,9 @@ import {
   renderReport,
 } from './report.js';
 import { endOfMonthRunAt } from './scenario.js';
+
+/** Markdown file whose results block each run rewrites. */
+const RESULTS_FILE = 'docs/benchmarks.md';
 
 /** Latency the simulator adds to every request. */
 const LATENCY_MS = 20;
@@ -38,7 +42,9 @@ to every request and prints a Markdown report. Build first: npm run build.
   --repeats N      check runs per size up to 1000 projects (default: 3);
                    larger accounts run once to keep the benchmark short
   --cold-runs N    cold starts per function (default: 5)
-  --cpu-prof DIR   write a V8 CPU profile of each check run into DIR`;
+  --cpu-prof DIR   write a V8 CPU profile of each check run into DIR
+  --no-write       print the report only; by default it also replaces the
+                   results block of docs/benchmarks.md`;
 
 /** Accounts larger than this run the check once. */
 const REPEATED_UP_TO_PROJECTS = 1000;
@@ -51,6 +57,8 @@ interface BenchOptions {
   coldRuns: number;
   /** Node options of each check process. */
   checkExecArgv: string[];
+  /** Rewrite the results block of the benchmarks page. */
+  write: boolean;
 }
 
 async function main(): Promise<void> {
@@ -85,7 +93,12 @@ async function main(): Promise<void> {
       coldStarts,
       totalMs: performance.now() - startedMs,
     };
-    console.log(renderReport(report));
+    const rendered = renderReport(report);
+    console.log(rendered);
+    if (options.write) {
+      await writeResults(RESULTS_FILE, rendered);
+      progress(`results written to ${RESULTS_FILE}`);
+    }
     if (measurementProblems(report).length > 0) process.exitCode = 1;
   } finally {
     await rm(bundleDir, { recursive: true, force: true });
@@ -100,6 +113,7 @@ function parseOptions(): BenchOptions | undefined {
       repeats: { type: 'string', default: '3' },
       'cold-runs': { type: 'string', default: '5' },
       'cpu-prof': { type: 'string' },
+      'no-write': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -116,6 +130,7 @@ function parseOptions(): BenchOptions | undefined {
     checkExecArgv: profileDir
       ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`]
       : [],
+    write: values['no-write'] !== true,
   };
 }
 

@@ -40,6 +40,7 @@ async function main(): Promise<void> {
     benchScenario(input.projects, input.runAtMs, input.latencyMs),
     { recordBodies: false },
   );
+  sim.warmUp();
   let cpuSince = process.cpuUsage();
   const ready: SimHostReady = {
     url: sim.url,

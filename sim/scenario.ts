@@ -156,7 +156,7 @@ export const ScenarioSchema = z.strictObject({
       pageLimitMax: z.number().int().positive(),
       granularities: z.array(z.number().int().positive()),
       aggregationMethods: z.array(z.string()),
-      /** `POST /aggregates` answers this status instead of data. */
+      /** `POST /aggregates` returns this status instead of data. */
       refuseAggregates: z.number().int().min(400).max(599).optional(),
     })
     .default({

@@ -4,7 +4,7 @@ import type { CheckResult, PeriodResult, ProjectOutcome } from './types.js';
 const rubles = (kopecks: number | null) =>
   kopecks === null ? null : kopecksToRubles(kopecks);
 
-/** The JSON document `check --json` prints. */
+/** Builds the JSON document that `check --json` prints. */
 export function checkReport(result: CheckResult) {
   return {
     runAt: new Date(result.runAtMs).toISOString(),
@@ -186,7 +186,7 @@ export function checkTable(result: CheckResult): string {
   return lines.join('\n');
 }
 
-/** The ACTION column: the status, with what a dry run would do. */
+/** Labels the ACTION column: the status, or what a dry run would do. */
 function actionLabel(action: ProjectOutcome['action']): string {
   if (!action) return '-';
   if (action.status === 'refused') return 'refused (protected)';

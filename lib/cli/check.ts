@@ -3,26 +3,17 @@ import { checkReport, checkTable } from '../check/report.js';
 import { runCheck } from '../check/run.js';
 import { localCutRequester } from '../quota/local-requester.js';
 import { UsageError } from '../wiring/credentials.js';
-import { createLocalRuntime } from '../wiring/local.js';
 import type { CommandContext } from './main.js';
 
 /** `budget-guard check`: one whole local run, cuts included. */
 export async function checkCommand(context: CommandContext): Promise<number> {
   const runAtMs = parseNow(context.options.now);
   const dryRun = context.options['dry-run'] === true;
-  const config = await context.loadConfig();
-  const runtime = createLocalRuntime({
-    config,
-    env: context.io.env,
-    cwd: context.io.cwd,
-    log: context.log,
-    http: context.io.http,
-  });
-  try {
+  return context.withRuntime(async (runtime) => {
     const now = context.io.now ?? Date.now;
     const result = await runCheck(
       {
-        config,
+        config: runtime.config,
         selectel: runtime.selectel,
         store: runtime.store,
         notifier: runtime.notifier,
@@ -36,15 +27,14 @@ export async function checkCommand(context: CommandContext): Promise<number> {
       context.printJson(checkReport(result));
     } else {
       context.print(checkTable(result));
-      if (!dryRun && !result.fatal)
+      if (!dryRun && !result.fatal) {
         context.print(
           `State: ${runtime.stateDir} (outbox: ${runtime.outboxPath})`,
         );
+      }
     }
     return result.errors > 0 || result.fatal ? 1 : 0;
-  } finally {
-    await runtime.close();
-  }
+  });
 }
 
 /** Parses `--now`: an ISO 8601 instant with an explicit offset. */

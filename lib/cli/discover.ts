@@ -2,7 +2,6 @@ import pLimit from 'p-limit';
 import { describeFailure } from '../check/collect.js';
 import type { GnocchiClient } from '../selectel/gnocchi.js';
 import type { GnocchiResource } from '../selectel/schemas.js';
-import { createLocalRuntime } from '../wiring/local.js';
 import { table } from '../check/report.js';
 import type { CommandContext } from './main.js';
 
@@ -23,15 +22,8 @@ interface MetricInfo {
 export async function discoverCommand(
   context: CommandContext,
 ): Promise<number> {
-  const config = await context.loadConfig();
-  const runtime = createLocalRuntime({
-    config,
-    env: context.io.env,
-    cwd: context.io.cwd,
-    log: context.log,
-    http: context.io.http,
-  });
-  try {
+  return context.withRuntime(async (runtime) => {
+    const { config } = runtime;
     const projects = await runtime.selectel.resell.listProjects();
     const sources = await Promise.all(
       runtime.selectel.gnocchi.map((gnocchi) =>
@@ -55,9 +47,7 @@ export async function discoverCommand(
     if (context.json) context.printJson(report);
     else context.print(discoverText(report));
     return sources.some((source) => source.error) ? 1 : 0;
-  } finally {
-    await runtime.close();
-  }
+  });
 }
 
 async function discoverSource(gnocchi: GnocchiClient, account: string) {

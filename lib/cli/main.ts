@@ -7,6 +7,7 @@ import type { Log } from '../log.js';
 import { QuotaActionError } from '../quota/errors.js';
 import type { HttpOptions } from '../selectel/http.js';
 import { UsageError } from '../wiring/credentials.js';
+import { createLocalRuntime, type LocalRuntime } from '../wiring/local.js';
 import { stderrLog } from '../wiring/stderr-log.js';
 import { checkCommand } from './check.js';
 import { discoverCommand } from './discover.js';
@@ -26,7 +27,7 @@ export interface CliIo {
   http?: HttpOptions;
 }
 
-/** What every command gets: parsed options, the config loader and output helpers. */
+/** Context of every command: parsed options, the config loader and output helpers. */
 export interface CommandContext {
   io: CliIo;
   positionals: string[];
@@ -35,6 +36,8 @@ export interface CommandContext {
   log: Log;
   configPath: string;
   loadConfig(): Promise<Config>;
+  /** Loads the config, wires a local runtime, runs `work` and closes it. */
+  withRuntime<T>(work: (runtime: LocalRuntime) => Promise<T>): Promise<T>;
   print(text: string): void;
   printJson(value: unknown): void;
 }
@@ -43,10 +46,13 @@ export const USAGE = `usage: budget-guard COMMAND [options]
 
 commands:
   check    [--now ISO] [--dry-run]             evaluate every project, notify, request cuts
-  cut      PROJECT [--mode freeze|zero] [--dry-run] [--reason TEXT]
+  cut      PROJECT [--mode freeze|zero] [--dry-run] [--reason TEXT] [--request-id ID]
                                                save the project's quotas, then cut them
-  restore  PROJECT [--dry-run]                 put back the quotas saved by the last cut
-  status   [PROJECT]                           snapshot, current quotas and audit trail
+                                               (also approves a cut waiting for approval)
+  restore  PROJECT [--dry-run] [--reason TEXT] [--request-id ID]
+                                               put back the quotas saved by the last cut
+  status   [PROJECT]                           snapshot, current quotas and audit trail;
+                                               without PROJECT, every project
   validate                                     check the config file and exit
   discover                                     list the account, projects, metrics and
                                                each metric's granularities
@@ -54,11 +60,14 @@ commands:
 
 options for every command:
   --config FILE   config file (default: $BUDGET_GUARD_CONFIG, then ./budgets.yml)
-  --json          print one JSON document instead of a table
+  --json          print one JSON document instead of a table (also on errors)
   -h, --help      print this help
 
-PROJECT is a project id (32 hex digits) or an exact project name.
-exit status: 0 finished, 1 finished with failures, 2 bad usage or invalid config.`;
+PROJECT is a project id (32 hex digits) or the exact, case-sensitive name.
+--now takes an ISO 8601 instant with a UTC offset, such as 2026-12-04T12:00:00Z.
+--request-id makes a repeat of the same request return its first result.
+exit status: 0 finished, 1 finished with failures, 2 bad usage, unknown
+project or invalid config.`;
 
 const COMMON_OPTIONS = {
   config: { type: 'string' },
@@ -229,6 +238,7 @@ function similar(a: string, b: string): boolean {
 
 function buildContext(io: CliIo, parsed: ParsedArgs): CommandContext {
   const options = parsed.values;
+  const log = stderrLog(io.env.LOG_LEVEL, (line) => io.stderr.write(line));
   const configPath = resolve(
     io.cwd,
     (options.config as string | undefined) ??
@@ -241,9 +251,23 @@ function buildContext(io: CliIo, parsed: ParsedArgs): CommandContext {
     positionals: parsed.positionals,
     options,
     json: options.json === true,
-    log: stderrLog(io.env.LOG_LEVEL, (line) => io.stderr.write(line)),
+    log,
     configPath,
     loadConfig: () => loadConfig(configPath),
+    async withRuntime(work) {
+      const runtime = createLocalRuntime({
+        config: await loadConfig(configPath),
+        env: io.env,
+        cwd: io.cwd,
+        log,
+        http: io.http,
+      });
+      try {
+        return await work(runtime);
+      } finally {
+        await runtime.close();
+      }
+    },
     print: (text) => io.stdout.write(`${text}\n`),
     printJson: (value) =>
       io.stdout.write(`${JSON.stringify(value, null, 2)}\n`),

@@ -3,7 +3,6 @@ import { table } from '../check/report.js';
 import { actionJson } from '../quota/json.js';
 import type { ActionResult, QuotaAction } from '../quota/types.js';
 import { UsageError } from '../wiring/credentials.js';
-import { createLocalRuntime } from '../wiring/local.js';
 import type { CommandContext } from './main.js';
 
 /** `budget-guard cut` and `restore`. */
@@ -16,15 +15,7 @@ export function actionCommand(action: Exclude<QuotaAction, 'status'>) {
         `invalid --mode ${JSON.stringify(mode)}: use freeze or zero`,
       );
     }
-    const config = await context.loadConfig();
-    const runtime = createLocalRuntime({
-      config,
-      env: context.io.env,
-      cwd: context.io.cwd,
-      log: context.log,
-      http: context.io.http,
-    });
-    try {
+    return context.withRuntime(async (runtime) => {
       const result = await runtime.actions.execute({
         action,
         project,
@@ -43,9 +34,7 @@ export function actionCommand(action: Exclude<QuotaAction, 'status'>) {
       if (context.json) context.printJson(actionJson(result));
       else context.print(actionText(result));
       return result.status === 'done' || result.status === 'skipped' ? 0 : 1;
-    } finally {
-      await runtime.close();
-    }
+    });
   };
 }
 
@@ -53,15 +42,7 @@ export function actionCommand(action: Exclude<QuotaAction, 'status'>) {
 export async function statusCommand(context: CommandContext): Promise<number> {
   if (context.positionals.length > 1)
     throw new UsageError('status takes at most one PROJECT');
-  const config = await context.loadConfig();
-  const runtime = createLocalRuntime({
-    config,
-    env: context.io.env,
-    cwd: context.io.cwd,
-    log: context.log,
-    http: context.io.http,
-  });
-  try {
+  return context.withRuntime(async (runtime) => {
     const [project] = context.positionals;
     if (project) {
       const result = await runtime.actions.execute({
@@ -110,9 +91,7 @@ export async function statusCommand(context: CommandContext): Promise<number> {
       );
     }
     return 0;
-  } finally {
-    await runtime.close();
-  }
+  });
 }
 
 function onePositional(context: CommandContext, action: string): string {

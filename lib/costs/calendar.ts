@@ -65,7 +65,7 @@ export function dayOfMonth(ms: number, convention: DayConvention): number {
 
 const dateFormats = new Map<string, Intl.DateTimeFormat>();
 
-/** The local date (`YYYY-MM-DD`) of an instant in a zone. */
+/** Returns the local date (`YYYY-MM-DD`) of an instant in a zone. */
 export function localDate(ms: number, zone: string): string {
   let format = dateFormats.get(zone);
   if (!format) {
@@ -82,7 +82,7 @@ export function localDate(ms: number, zone: string): string {
 }
 
 /**
- * The first instant whose local date is `date` (`YYYY-MM-DD`). It is found
+ * Finds the first instant whose local date is `date` (`YYYY-MM-DD`), found
  * by bisection over the minutes around UTC midnight rather than by setting a
  * local time, because in zones that change their clocks at midnight (Chile,
  * Cuba, Lebanon) local midnight is skipped or repeated. The local date only

@@ -16,7 +16,7 @@ export interface CostBucket {
   value: number;
 }
 
-/** What one data source gave for one project. */
+/** Result of one data source for one project. */
 export type SourceSeries =
   | { kind: 'ok'; buckets: readonly CostBucket[] }
   /** The project resource has no cost metric in this source. */
@@ -49,7 +49,7 @@ export interface MonthSpend {
 
 export interface Spend {
   dataStatus: DataStatus;
-  /** Why the status is not `ok`. */
+  /** Reason the status is not `ok`, or a note when it is. */
   reason: string | null;
   newestBucketMs: number | null;
   /** The previous day and the current day, oldest first. */

@@ -39,7 +39,7 @@ export interface QuotaActionDeps {
 
 /** Results of finished requests are kept this long for repeats of the same id. */
 const RESULT_TTL_MS = 24 * 3_600_000;
-/** Longest a quota action may hold its project's lock. */
+/** Maximum time a quota action holds its project's lock. */
 const LOCK_TTL_MS = 5 * 60_000;
 
 type Project = { id: string; name: string };
@@ -443,7 +443,7 @@ export class QuotaActions {
 
 /**
  * Returns the stored result of an earlier request with the same id, after
- * checking that the repeat asks for the same thing.
+ * checking that the repeat requests the same thing.
  */
 function sameRequest(
   stored: ActionResult,

@@ -30,7 +30,7 @@ export const CutRequestedSchema = z.looseObject({
  * logged and dropped, since a retry cannot fix it; an error thrown by the cut
  * itself is thrown on, so that Lambda delivers the event again. A cut that
  * ends skipped, partial or failed reopens the check's request, so the next
- * run asks again.
+ * run requests it again.
  */
 export async function handleCutEvent(
   event: SNSEvent,
@@ -60,7 +60,7 @@ export async function handleCutEvent(
     });
     if (!FINAL_STATUSES.has(result.status)) {
       // The check marked this crossing as requested; unmark it so that its
-      // next run asks again while the project is still at its cut level.
+      // next run requests it again while the project is still at its cut level.
       await deps.store.reopenAlert(
         `project#${project.id}`,
         `cut:${period.kind}:${period.key}`,

@@ -48,7 +48,7 @@ export function restoreTargets(
 /**
  * Checks what was asked against what Selectel reports afterwards: an entry
  * is ok only when the value read back equals its target. Without a read-back
- * (none at all, or none for the entry's region) the PATCH answer decides.
+ * (none at all, or none for the entry's region) the PATCH response decides.
  */
 export function verifyChanges(
   targets: readonly QuotaTarget[],
@@ -95,7 +95,7 @@ export function verifyChanges(
   });
 }
 
-/** The changes a dry run would make. */
+/** Lists the changes a dry run would make. */
 export function plannedChanges(
   targets: readonly QuotaTarget[],
   before: readonly QuotaValue[],

@@ -26,7 +26,7 @@ export interface CostReaderOptions {
  */
 const REFUSED_STATUSES = new Set([400, 403, 404, 405, 501]);
 
-/** Buckets aimed for in one `POST /aggregates` answer. */
+/** Buckets aimed for in one `POST /aggregates` response. */
 const MAX_POINTS_PER_BATCH = 50_000;
 
 /**
@@ -87,7 +87,7 @@ export class CostReader {
 
   /**
    * Projects per batch: at most `batchSize`, and fewer for long series, so
-   * that one answer stays near MAX_POINTS_PER_BATCH buckets (about 2 MB of
+   * that one response stays near MAX_POINTS_PER_BATCH buckets (about 2 MB of
    * JSON) and batches parse while others are still on the wire.
    */
   private batchSizeFor(query: MeasureQuery): number {

@@ -258,7 +258,7 @@ function toBuckets(
 
 /**
  * Largest bucket value taken as real: 100 billion rubles. Anything larger is
- * a broken answer, and summing it would lose the exactness of the sums.
+ * a broken response, and summing it would lose the exactness of the sums.
  */
 const MAX_BUCKET_KOPECKS = 1e13;
 

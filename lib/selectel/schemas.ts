@@ -172,7 +172,7 @@ export const MeasureSchema = z.tuple([z.string(), z.number(), z.number()]);
 export const MeasureListSchema = z.array(MeasureSchema);
 
 /**
- * `POST /aggregates` answer. The measure lists are checked entry by entry
+ * `POST /aggregates` response. The measure lists are checked entry by entry
  * while they are converted (see `toBuckets`), because a zod tuple check of
  * every bucket of a batch of hourly series costs more than the rest of the
  * run.

@@ -36,7 +36,7 @@ export interface WebhookDeps {
   invocationId: string;
 }
 
-/** An answer the webhook gives before any Selectel call: status and short message. */
+/** A response the webhook gives before any Selectel call: status and short message. */
 class Rejection extends Error {
   constructor(
     readonly statusCode: number,
@@ -180,7 +180,7 @@ function statusFor(result: ActionResult): number {
   }
 }
 
-/** The one place where errors become responses; internals never leave. */
+/** Turns every error into a response, in one place, so internals never leave. */
 function errorResponse(error: unknown, deps: WebhookDeps): WebhookResponse {
   if (error instanceof Rejection)
     return respond(error.statusCode, { error: error.message });

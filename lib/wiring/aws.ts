@@ -130,7 +130,7 @@ export class SecretReader {
 
   async webhookSecrets(): Promise<string[]> {
     if (this.env.WEBHOOK_SECRET_PARAM) {
-      // A comma-separated value holds the new and the old secret during a rotation.
+      // A comma-separated value contains the new and the old secret during a rotation.
       return splitSecrets(await this.read(this.env.WEBHOOK_SECRET_PARAM));
     }
     if (this.env.WEBHOOK_SECRET) return splitSecrets(this.env.WEBHOOK_SECRET);
