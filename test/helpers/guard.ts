@@ -18,7 +18,7 @@ import type { ScenarioInput } from '../../sim/scenario.js';
 import { selectelFromConfig } from '../../lib/wiring/selectel.js';
 import { startSim } from './sim.js';
 
-/** A notifier that keeps every message and can be told to fail. */
+/** A notifier that keeps every message and can be set to fail. */
 export class RecordingNotifier implements Notifier {
   readonly sent: Notification[] = [];
   attempts = 0;

@@ -73,7 +73,7 @@ export class SnsStandIn {
     return this.url;
   }
 
-  /** Answers the next `count` Publish calls with HTTP 500. */
+  /** Fails the next `count` Publish calls with HTTP 500. */
   failNext(count: number): void {
     this.failures = count;
   }
