@@ -8,12 +8,17 @@ const END = '<!-- bench:results:end -->';
  * the two markers, with its headings one level deeper; the text around the
  * block is kept. Fails when the markers are missing, so no text is lost.
  */
-export async function writeResults(path: string, report: string): Promise<void> {
+export async function writeResults(
+  path: string,
+  report: string,
+): Promise<void> {
   const text = await readFile(path, 'utf8');
   const start = text.indexOf(START);
   const end = text.indexOf(END);
   if (start < 0 || end < start) {
-    throw new Error(`${path} has no ${START} … ${END} block; add the two markers where the results go`);
+    throw new Error(
+      `${path} has no ${START} … ${END} block; add the two markers where the results go`,
+    );
   }
   const body = report
     .split('\n')
@@ -22,5 +27,8 @@ export async function writeResults(path: string, report: string): Promise<void> 
     .join('\n')
     .trim();
 
-  await writeFile(path, `${text.slice(0, start + START.length)}\n${body}\n${text.slice(end)}`);
+  await writeFile(
+    path,
+    `${text.slice(0, start + START.length)}\n${body}\n${text.slice(end)}`,
+  );
 }

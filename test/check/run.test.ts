@@ -337,7 +337,9 @@ describe('runCheck', () => {
     expect(report?.days.map((day) => day.spent)).toEqual([null, null]);
     expect(report?.month.spent).toBeNull();
     expect(report?.month.forecast).toBeNull();
-    expect(table).toMatch(/silent\s+no_data\s+- \/ 1 000\.00\s+- \/ 1 000\.00\s+- \/ 20 000\.00/);
+    expect(table).toMatch(
+      /silent\s+no_data\s+- \/ 1 000\.00\s+- \/ 1 000\.00\s+- \/ 20 000\.00/,
+    );
   });
 
   it('notifies the account budget without cutting', async () => {
