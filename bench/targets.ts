@@ -67,6 +67,15 @@ export function median(values: number[]): number {
   return ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
 }
 
+/** Finds the account's check runs at `granularity`, or undefined if none ran. */
+export function checkRunsAt(
+  account: AccountResult,
+  granularity: number,
+): CheckRun[] | undefined {
+  return account.checks.find((entry) => entry.granularity === granularity)
+    ?.runs;
+}
+
 /** Picks the run with the median wall time, so its other figures go together. */
 export function medianRun(runs: CheckRun[]): CheckRun {
   const sorted = [...runs].sort((a, b) => a.check.wallMs - b.check.wallMs);
@@ -104,9 +113,7 @@ export function memoryGrowth(
 ): GrowthStep[] {
   const points = accounts
     .map((account) => {
-      const runs = account.checks.find(
-        (entry) => entry.granularity === granularity,
-      )?.runs;
+      const runs = checkRunsAt(account, granularity);
       return runs
         ? {
             projects: account.projects,
