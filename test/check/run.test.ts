@@ -11,6 +11,8 @@ import { startGuard, hourly, HOUR_MS } from '../helpers/guard.js';
 const RUN_AT = Date.parse('2026-12-10T12:00:00Z');
 
 const calm = { name: 'calm', costs: { hourly: hourly(RUN_AT, 48, 1_000) } };
+// 900 rubles today: over the warning level of 800, under the limit.
+const warm = { name: 'warm', costs: { hourly: hourly(RUN_AT, 15, 6_000) } };
 // 15 hours today at 100 rubles: 1500 rubles, over the cut level of 1200.
 const hungry = {
   name: 'hungry',
@@ -31,10 +33,7 @@ describe('runCheck', () => {
   it('sends each crossing once across reruns', async () => {
     guard = await startGuard({
       scenario: {
-        projects: [
-          calm,
-          { name: 'warm', costs: { hourly: hourly(RUN_AT, 15, 6_000) } },
-        ],
+        projects: [calm, warm],
       },
       budgets: { projects: { calm: {}, warm: {} } },
     });
@@ -83,11 +82,7 @@ describe('runCheck', () => {
   it('sends each notification once from two concurrent runs', async () => {
     guard = await startGuard({
       scenario: {
-        projects: [
-          calm,
-          hungry,
-          { name: 'warm', costs: { hourly: hourly(RUN_AT, 15, 6_000) } },
-        ],
+        projects: [calm, hungry, warm],
       },
       budgets: { projects: { calm: {}, hungry: {}, warm: {} } },
     });

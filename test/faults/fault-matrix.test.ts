@@ -385,6 +385,12 @@ function hungryOf(result: CheckResult) {
   return outcome;
 }
 
+/** Asserts that the run had no errors and cut `hungry` in full. */
+function expectCutWithoutErrors(result: CheckResult): void {
+  expect(result.errors).toBe(0);
+  expect(hungryOf(result).action?.status).toBe('done');
+}
+
 function describeRun(result: CheckResult): string {
   const hungry = hungryOf(result);
 
@@ -443,8 +449,7 @@ async function standardTrial(spec: StandardRow): Promise<string[]> {
   facts.push(`run 2: ${describeRun(second)}`);
   facts.push(...((await spec.verifyRecovery?.(trial)) ?? []));
 
-  expect(second.errors).toBe(0);
-  expect(hungryOf(second).action?.status).toBe('done');
+  expectCutWithoutErrors(second);
   if (spec.blocksCut) expect(patchesIn(trial.runs[0]!, trial.id)).toBe(0);
   expectEachNoticeOnce(trial.guard.notifier.sent, [
     ...BASE_NOTICES,
@@ -466,8 +471,7 @@ const standardRows: StandardRow[] = [
     title: 'no fault',
     ...row('none (baseline)', 'run 1 cuts hungry; nothing to retry'),
     verify(trial, first) {
-      expect(first.errors).toBe(0);
-      expect(hungryOf(first).action?.status).toBe('done');
+      expectCutWithoutErrors(first);
       expect(trial.sleeps).toEqual([]);
       return [];
     },
@@ -489,8 +493,7 @@ const standardRows: StandardRow[] = [
       },
     },
     verify(trial, first) {
-      expect(first.errors).toBe(0);
-      expect(hungryOf(first).action?.status).toBe('done');
+      expectCutWithoutErrors(first);
       expect(trial.sleeps).toEqual([]);
       return ['no retry'];
     },
@@ -519,8 +522,7 @@ const standardRows: StandardRow[] = [
         (record) => record.route === 'quota.get' && record.region === 'ru-3',
       );
 
-      expect(first.errors).toBe(0);
-      expect(hungryOf(first).action?.status).toBe('done');
+      expectCutWithoutErrors(first);
       expect(aggregates).toHaveLength(2);
       // The cut reads once (timed out, then again) and reads back once.
       expect(quotaReads).toHaveLength(3);
@@ -557,8 +559,7 @@ const standardRows: StandardRow[] = [
     verify(trial, first) {
       const sleeps = [...trial.sleeps].sort((a, b) => a - b);
 
-      expect(first.errors).toBe(0);
-      expect(hungryOf(first).action?.status).toBe('done');
+      expectCutWithoutErrors(first);
       expect(sleeps).toEqual([2_000, 2_000, 7_000, 7_000, 7_000]);
       return [`sleeps requested ${sleeps.join(', ')} ms`];
     },
@@ -626,8 +627,7 @@ const standardRows: StandardRow[] = [
       },
     },
     verify(trial, first) {
-      expect(first.errors).toBe(0);
-      expect(hungryOf(first).action?.status).toBe('done');
+      expectCutWithoutErrors(first);
       expect(trial.sleeps).toHaveLength(6);
       return [`${trial.sleeps.length} retries`];
     },
@@ -699,8 +699,7 @@ const standardRows: StandardRow[] = [
       },
     },
     verify(trial, first) {
-      expect(first.errors).toBe(0);
-      expect(hungryOf(first).action?.status).toBe('done');
+      expectCutWithoutErrors(first);
       expect(trial.sleeps).toHaveLength(2);
       return [`${trial.sleeps.length} retries`];
     },
@@ -770,8 +769,7 @@ const standardRows: StandardRow[] = [
         (record) => record.status === 401,
       );
 
-      expect(first.errors).toBe(0);
-      expect(hungryOf(first).action?.status).toBe('done');
+      expectCutWithoutErrors(first);
       expect(rejected.length).toBeGreaterThan(0);
       expect(trial.guard.sim.tokensIssued).toBe(2);
       return [
