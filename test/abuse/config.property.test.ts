@@ -1,12 +1,13 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { IANAZone } from 'luxon';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { main } from '../../lib/cli/main.js';
 import { GRANULARITIES } from '../../lib/config/schema.js';
+import { type CliRun, runMain } from '../helpers/cli-run.js';
+import { DEFAULT_COSTS } from '../helpers/config-defaults.js';
+import { useTempFolder } from '../helpers/config-temp-folder.js';
 
 type Path = (string | number)[];
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -22,16 +23,7 @@ const BASE = {
     gnocchi: ['http://127.0.0.1:9/gnocchi/ru-3/v1'],
     quotaManager: { 'ru-1': 'http://127.0.0.1:9/quota-manager/ru-1/v1' },
   },
-  costs: {
-    metric: 'vpc.project.full.cost',
-    accountMetric: 'vpc.account.full.cost',
-    granularity: 3600,
-    aggregation: 'max',
-    staleAfterHours: 36,
-    concurrency: 8,
-    pageLimit: 1000,
-    batchSize: 250,
-  },
+  costs: { ...DEFAULT_COSTS, granularity: 3600 },
   quotas: { api: 'quota-manager' },
   budgets: {
     account: { daily: 9000, monthly: 250000, warnAt: 0.9 },
@@ -408,39 +400,19 @@ function setIfPresent(doc: Json, path: Path, value: Json): Json {
 // ---- the properties
 
 describe('budget-guard validate on mutated configs', () => {
-  let folder: string;
+  const folder = useTempFolder('budget-guard-config-');
   let files = 0;
 
-  beforeAll(async () => {
-    folder = await mkdtemp(join(tmpdir(), 'budget-guard-config-'));
-  });
-
-  afterAll(async () => {
-    await rm(folder, { recursive: true, force: true });
-  });
-
-  async function validate(text: string) {
-    const file = join(folder, `budgets-${++files}.yml`);
+  async function validate(text: string): Promise<CliRun> {
+    const file = join(folder(), `budgets-${++files}.yml`);
     await writeFile(file, text);
-    const stdout: string[] = [];
-    const stderr: string[] = [];
-    const code = await main(['validate', '--config', file], {
-      stdout: { write: (chunk: string) => stdout.push(chunk) },
-      stderr: { write: (chunk: string) => stderr.push(chunk) },
-      env: {},
-      cwd: folder,
-    });
 
-    return { code, stdout: stdout.join(''), stderr: stderr.join('') };
+    return runMain(['validate', '--config', file], { env: {}, cwd: folder() });
   }
 
   /** Asserts exit 2, a message at `path`, and no stack trace or source location. */
-  function expectRejected(
-    run: Awaited<ReturnType<typeof validate>>,
-    path: Path,
-    input: string,
-  ): void {
-    expect(run.code).toBe(2);
+  function expectRejected(run: CliRun, path: Path, input: string): void {
+    expect(run.status).toBe(2);
     expect(run.stdout).toBe('');
     expect(run.stderr).toContain(`\n  ${pathText(path)}: `);
     expectNoStack(run.stderr, input);
@@ -457,19 +429,23 @@ describe('budget-guard validate on mutated configs', () => {
     const run = await validate(stringify(BASE));
 
     expect(run.stderr).toBe('');
-    expect(run.code).toBe(0);
+    expect(run.status).toBe(0);
   });
 
-  it('names the field that has the wrong type', async () => {
+  it.each([
+    ['a field of the wrong type', wrongType, 250],
+    ['a number out of its range', outOfRange, 250],
+    ['a string outside its enum or format', badString, 200],
+  ] as const)('names the path of %s', async (_case, changes, numRuns) => {
     await fc.assert(
-      fc.asyncProperty(wrongType, fc.boolean(), async (change, json) => {
+      fc.asyncProperty(changes, fc.boolean(), async (change, json) => {
         const text = serialize(setAt(BASE, change.path, change.value), json);
 
         const run = await validate(text);
 
         expectRejected(run, change.path, text);
       }),
-      { numRuns: 250 },
+      { numRuns },
     );
   });
 
@@ -490,32 +466,6 @@ describe('budget-guard validate on mutated configs', () => {
           expect(run.stderr).toContain(`unknown key "${key}"`);
         },
       ),
-      { numRuns: 200 },
-    );
-  });
-
-  it('names a number out of its range', async () => {
-    await fc.assert(
-      fc.asyncProperty(outOfRange, fc.boolean(), async (change, json) => {
-        const text = serialize(setAt(BASE, change.path, change.value), json);
-
-        const run = await validate(text);
-
-        expectRejected(run, change.path, text);
-      }),
-      { numRuns: 250 },
-    );
-  });
-
-  it('names a string outside its enum or format', async () => {
-    await fc.assert(
-      fc.asyncProperty(badString, fc.boolean(), async (change, json) => {
-        const text = serialize(setAt(BASE, change.path, change.value), json);
-
-        const run = await validate(text);
-
-        expectRejected(run, change.path, text);
-      }),
       { numRuns: 200 },
     );
   });
@@ -552,7 +502,7 @@ describe('budget-guard validate on mutated configs', () => {
           const run = await validate(text);
 
           expect(run.stderr).toBe('');
-          expect(run.code).toBe(0);
+          expect(run.status).toBe(0);
           expect(run.stdout).toContain('is valid');
         },
       ),
@@ -576,7 +526,7 @@ describe('budget-guard validate on mutated configs', () => {
   ])('rejects %s as invalid YAML with exit 2', async (_name, text) => {
     const run = await validate(text);
 
-    expect(run.code).toBe(2);
+    expect(run.status).toBe(2);
     expect(run.stderr).toMatch(/^budget-guard validate: invalid YAML/);
     expectNoStack(run.stderr, text);
   });
@@ -598,7 +548,7 @@ describe('budget-guard validate on mutated configs', () => {
         async (text) => {
           const run = await validate(text);
 
-          expect(run.code).toBe(2);
+          expect(run.status).toBe(2);
           expect(run.stderr).toMatch(/^budget-guard validate: /);
           expect(run.stderr).toMatch(/\n {2}\S.*: /);
           expectNoStack(run.stderr, text);

@@ -1,25 +1,21 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../lib/cli/main.js';
 import { verifySignature } from '../../lib/webhook/signature.js';
 import { SelectelSimulator } from '../../sim/server.js';
+import { type CliRun, runMain } from '../helpers/cli-run.js';
+import { useTempFolder } from '../helpers/config-temp-folder.js';
 import { hourly } from '../helpers/guard.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const RUN_AT = '2026-12-10T12:00:00Z';
 const RUN_AT_MS = Date.parse(RUN_AT);
 
-interface Run {
-  status: number;
-  stdout: string;
-  stderr: string;
-}
-
 describe('budget-guard CLI', () => {
+  const tempFolder = useTempFolder('budget-guard-cli-');
   let sim: SelectelSimulator;
   let folder: string;
   let config: string;
@@ -45,7 +41,7 @@ describe('budget-guard CLI', () => {
         },
       ],
     });
-    folder = await mkdtemp(join(tmpdir(), 'budget-guard-cli-'));
+    folder = tempFolder();
     config = join(folder, 'budgets.yml');
     await writeFile(
       config,
@@ -71,35 +67,24 @@ describe('budget-guard CLI', () => {
 
   afterAll(async () => {
     await sim.close();
-    await rm(folder, { recursive: true, force: true });
   });
 
-  async function cli(
-    args: string[],
-    extraEnv: NodeJS.ProcessEnv = {},
-  ): Promise<Run> {
-    let stdout = '';
-    let stderr = '';
-    const status = await main(args, {
-      stdout: { write: (text: string) => (stdout += text) },
-      stderr: { write: (text: string) => (stderr += text) },
+  function cli(args: string[], extraEnv: NodeJS.ProcessEnv = {}) {
+    return runMain(args, {
       env: { ...env, ...extraEnv },
       cwd: folder,
       now: () => RUN_AT_MS,
       http: { sleep: async () => {} },
     });
-    return { status, stdout, stderr };
+  }
+
+  /** Builds `check` arguments against the test config at RUN_AT. */
+  function checkArgs(...flags: string[]): string[] {
+    return ['check', '--config', config, '--now', RUN_AT, ...flags];
   }
 
   it('prints the JSON document of a check', async () => {
-    const run = await cli([
-      'check',
-      '--config',
-      config,
-      '--now',
-      RUN_AT,
-      '--json',
-    ]);
+    const run = await cli(checkArgs('--json'));
     const report = JSON.parse(run.stdout);
     const hungry = report.projects.find(
       (project: { name: string }) => project.name === 'hungry',
@@ -171,14 +156,7 @@ describe('budget-guard CLI', () => {
   });
 
   it('lists no notifications on a rerun', async () => {
-    const run = await cli([
-      'check',
-      '--config',
-      config,
-      '--now',
-      RUN_AT,
-      '--json',
-    ]);
+    const run = await cli(checkArgs('--json'));
     const report = JSON.parse(run.stdout);
 
     expect(run.status).toBe(0);
@@ -190,14 +168,7 @@ describe('budget-guard CLI', () => {
   });
 
   it('prints a table by default', async () => {
-    const run = await cli([
-      'check',
-      '--config',
-      config,
-      '--now',
-      RUN_AT,
-      '--dry-run',
-    ]);
+    const run = await cli(checkArgs('--dry-run'));
 
     expect(run.status).toBe(0);
     expect(run.stdout).toMatch(/PROJECT\s+DATA\s+YESTERDAY\s+TODAY\s+MONTH/);
@@ -211,15 +182,7 @@ describe('budget-guard CLI', () => {
     sim.addFault({ route: 'gnocchi.aggregates', status: 500, times: 1 });
     sim.addFault({ route: 'gnocchi.measures', status: 500, times: 5 });
 
-    const run = await cli([
-      'check',
-      '--config',
-      config,
-      '--now',
-      RUN_AT,
-      '--json',
-      '--dry-run',
-    ]);
+    const run = await cli(checkArgs('--json', '--dry-run'));
     sim.clearFaults();
 
     expect(run.status).toBe(1);
@@ -400,16 +363,7 @@ describe('budget-guard CLI', () => {
 
   it('runs as the installed binary', async () => {
     const run = await spawnNode(
-      [
-        join(ROOT, 'bin/budget-guard.js'),
-        'check',
-        '--config',
-        config,
-        '--now',
-        RUN_AT,
-        '--json',
-        '--dry-run',
-      ],
+      [join(ROOT, 'bin/budget-guard.js'), ...checkArgs('--json', '--dry-run')],
       env,
     );
 
@@ -448,7 +402,7 @@ describe('budget-guard CLI', () => {
   });
 });
 
-function spawnNode(args: string[], env: NodeJS.ProcessEnv): Promise<Run> {
+function spawnNode(args: string[], env: NodeJS.ProcessEnv): Promise<CliRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, args, {
       cwd: ROOT,
@@ -466,16 +420,8 @@ function spawnNode(args: string[], env: NodeJS.ProcessEnv): Promise<Run> {
 }
 
 describe('budget-guard argument checks', () => {
-  async function run(args: string[]) {
-    let stdout = '';
-    let stderr = '';
-    const status = await main(args, {
-      stdout: { write: (text: string) => (stdout += text) },
-      stderr: { write: (text: string) => (stderr += text) },
-      env: {},
-      cwd: tmpdir(),
-    });
-    return { status, stdout, stderr };
+  function run(args: string[]) {
+    return runMain(args, { env: {}, cwd: tmpdir() });
   }
 
   it('suggests the option meant by a typo', async () => {
@@ -526,15 +472,14 @@ describe('budget-guard argument checks', () => {
   });
 
   it('names a missing --body file', async () => {
-    let stderr = '';
-    const status = await main(['sign', '--body', '@/no/such/body.json'], {
-      stdout: { write: () => true },
-      stderr: { write: (text: string) => (stderr += text) },
+    const result = await runMain(['sign', '--body', '@/no/such/body.json'], {
       env: { WEBHOOK_SECRET: 's' },
       cwd: tmpdir(),
     });
 
-    expect(status).toBe(2);
-    expect(stderr).toMatch(/--body file \/no\/such\/body.json not found/);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toMatch(
+      /--body file \/no\/such\/body.json not found/,
+    );
   });
 });

@@ -1,7 +1,6 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { budgetFor, unmatchedOverrides } from '../../lib/config/budgets.js';
 import { ConfigError } from '../../lib/config/errors.js';
 import {
@@ -11,6 +10,8 @@ import {
 } from '../../lib/config/load.js';
 import { type Config, configJsonSchema } from '../../lib/config/schema.js';
 import { renderConfigSchema, SCHEMA_FILE } from '../../scripts/write-schema.js';
+import { DEFAULT_COSTS } from '../helpers/config-defaults.js';
+import { useTempFolder } from '../helpers/config-temp-folder.js';
 
 /** A realistic config with inline comments and most sections set. */
 const EXAMPLE = `account: "123456"
@@ -73,16 +74,8 @@ describe('parseConfig', () => {
           'ru-1': 'https://ru-1.cloud.api.selcloud.ru/quota-manager/v1',
         },
       },
-      costs: {
-        metric: 'vpc.project.full.cost',
-        accountMetric: 'vpc.account.full.cost',
-        granularity: 86_400,
-        aggregation: 'max',
-        staleAfterHours: 36,
-        concurrency: 8,
-        pageLimit: 1000,
-        batchSize: 250,
-      },
+      // The example sets four costs keys, each to its default value.
+      costs: DEFAULT_COSTS,
       quotas: { api: 'quota-manager' },
       budgets: {
         account: { monthly: 250_000 },
@@ -111,16 +104,7 @@ describe('parseConfig', () => {
       currency: 'RUB',
       timezone: 'Europe/Moscow',
       endpoints: {},
-      costs: {
-        metric: 'vpc.project.full.cost',
-        accountMetric: 'vpc.account.full.cost',
-        granularity: 86_400,
-        aggregation: 'max',
-        staleAfterHours: 36,
-        concurrency: 8,
-        pageLimit: 1000,
-        batchSize: 250,
-      },
+      costs: DEFAULT_COSTS,
       quotas: { api: 'quota-manager' },
       budgets: { default: {}, projects: {} },
       notifications: { subjectPrefix: '[budget-guard]' },
@@ -456,16 +440,10 @@ describe('validateConfig', () => {
 });
 
 describe('loadConfig', () => {
-  let folder: string;
-  beforeAll(async () => {
-    folder = await mkdtemp(join(tmpdir(), 'budget-guard-config-'));
-  });
-  afterAll(async () => {
-    await rm(folder, { recursive: true, force: true });
-  });
+  const folder = useTempFolder('budget-guard-config-');
 
   it('reads and validates a file', async () => {
-    const file = join(folder, 'budgets.yml');
+    const file = join(folder(), 'budgets.yml');
     await writeFile(file, EXAMPLE);
 
     const config = await loadConfig(file);
@@ -474,7 +452,7 @@ describe('loadConfig', () => {
   });
 
   it('suggests --config for a missing file', async () => {
-    const file = join(folder, 'missing.yml');
+    const file = join(folder(), 'missing.yml');
 
     const error = await loadConfig(file).catch((caught: unknown) => caught);
 
@@ -487,7 +465,7 @@ describe('loadConfig', () => {
   });
 
   it('names the file in validation errors', async () => {
-    const file = join(folder, 'bad.yml');
+    const file = join(folder(), 'bad.yml');
     await writeFile(file, 'account: "1"\n');
 
     const error = await loadConfig(file).catch((caught: unknown) => caught);

@@ -1,5 +1,4 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
@@ -16,6 +15,7 @@ import { LocalNotifier } from '../../lib/notify/local.js';
 import { EVENTS, type Notification } from '../../lib/notify/port.js';
 import { SnsNotifier } from '../../lib/notify/sns.js';
 import { cleanSubject, MAX_SUBJECT_LENGTH } from '../../lib/notify/subject.js';
+import { useTempFolder } from '../helpers/config-temp-folder.js';
 import { SnsStandIn } from '../helpers/sns-standin.js';
 
 const TOPIC_ARN = 'arn:aws:sns:eu-central-1:000000000000:budget-guard-alerts';
@@ -340,13 +340,7 @@ describe('SnsNotifier with a mocked client', () => {
 });
 
 describe('LocalNotifier', () => {
-  let folder: string;
-  beforeAll(async () => {
-    folder = await mkdtemp(join(tmpdir(), 'budget-guard-outbox-'));
-  });
-  afterAll(async () => {
-    await rm(folder, { recursive: true, force: true });
-  });
+  const folder = useTempFolder('budget-guard-outbox-');
 
   /** Creates a stream that keeps what is written to it. */
   function capture(): { stream: Writable; text: () => string } {
@@ -362,7 +356,7 @@ describe('LocalNotifier', () => {
   }
 
   it('appends one JSON line per message', async () => {
-    const outbox = join(folder, 'nested', 'outbox.jsonl');
+    const outbox = join(folder(), 'nested', 'outbox.jsonl');
     const notifier = new LocalNotifier(outbox);
     const first = crossing('shop\r\nteam');
     const second = dataMessage(context, null, 'no_data', null, '2026-03-29');
