@@ -16,9 +16,9 @@ const QUOTA_FUNCTION = 'quotaAction';
 const WEBHOOK_SECRET = 'bench-webhook-secret';
 
 /**
- * Loads a bundle and calls its handler once, in a CommonJS `node -e` script,
- * then prints the times since process start (Node's `performance.timeOrigin`)
- * on a `BENCH_RESULT` line and exits without waiting for open sockets.
+ * CommonJS `node -e` script that loads a bundle and calls its handler once.
+ * It prints the times since process start (Node's `performance.timeOrigin`)
+ * on a `BENCH_RESULT` line, then exits without waiting for open sockets.
  */
 const DRIVER = `
 const startMs = performance.now();

@@ -4,9 +4,10 @@ const START = '<!-- bench:results:start -->';
 const END = '<!-- bench:results:end -->';
 
 /**
- * Puts a rendered report into the results block of a Markdown file, between
- * the two markers, with its headings one level deeper; the text around the
- * block is kept. Fails when the markers are missing, so no text is lost.
+ * Writes a rendered report into the results block of a Markdown file, between
+ * the two markers. The report's top-level heading is dropped and every other
+ * heading moves one level deeper. The text around the block is kept.
+ * Throws when the markers are missing or out of order, so no text is lost.
  */
 export async function writeResults(
   path: string,
@@ -17,7 +18,7 @@ export async function writeResults(
   const end = text.indexOf(END);
   if (start < 0 || end < start) {
     throw new Error(
-      `${path} has no ${START} … ${END} block; add the two markers where the results go`,
+      `${path} has no ${START} … ${END} block. Add the two markers where the results go.`,
     );
   }
   const body = report

@@ -168,7 +168,7 @@ function timeVerdict(report: BenchReport): Verdict {
 }
 
 /**
- * The same bar against the time the latency allows for the design the
+ * Checks the run against the same bar, with the floor of the design that the
  * target has in mind: one read per project, `concurrency` at a time. The
  * check batches its reads, so it sends far fewer requests than that.
  */

@@ -1,10 +1,10 @@
 /**
- * `npm run bench`: the budget check against the Selectel simulator at three
- * account sizes next to a naive one-project-at-a-time baseline, the function
- * bundles' sizes and their cold starts. Prints a Markdown report on stdout
- * and progress on stderr. Targets are reported, never enforced: the exit
- * status is 1 when a measurement went wrong or the benchmark failed, never
- * because a target was missed.
+ * Runs `npm run bench`. It measures the budget check against the Selectel
+ * simulator at three account sizes, next to a naive one-project-at-a-time
+ * baseline, and the function bundles' sizes and cold starts. It prints a
+ * Markdown report on stdout and progress on stderr. Targets are reported,
+ * never enforced. The exit status is 1 when a measurement went wrong or the
+ * benchmark failed, never because a target was missed.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';

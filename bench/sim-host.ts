@@ -1,7 +1,7 @@
 /**
  * Runs the Selectel simulator in its own process, so that its memory and
  * CPU time are not counted against the check. The parent drives it over
- * IPC: `stats` returns the requests served since the last `reset`, by
+ * IPC. `stats` returns the requests served since the last `reset`, by
  * route, and the simulator's CPU time over the same span.
  */
 import { childInput } from './ipc.js';

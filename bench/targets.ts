@@ -28,8 +28,8 @@ export interface LatencyFloor {
  * Computes the time that the injected latency alone takes for the requests
  * a run made. The check signs in, lists projects, finds the account resource and
  * pages through the project resources one request after another, then reads
- * costs with at most `concurrency` requests in flight. This holds for one
- * Gnocchi source, as in the benchmark; sources are read side by side.
+ * costs with at most `concurrency` requests in flight. This is true for one
+ * Gnocchi source, as in the benchmark. Several sources are read side by side.
  */
 export function latencyFloor(
   sim: SimStats,
@@ -105,7 +105,7 @@ export interface GrowthStep {
 
 /**
  * Compares the RSS increase of the check at one granularity across account
- * sizes: memory passes when it grows no faster than the number of projects.
+ * sizes. Memory passes when it grows no faster than the number of projects.
  */
 export function memoryGrowth(
   accounts: AccountResult[],
